@@ -1,0 +1,5 @@
+"""``python -m lod`` is the ``lod`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,524 @@
+"""Typed records about organisations and their cooperations, and the checks on their values.
+
+Each record field is declared with :func:`column`, which names the kind of value it holds; the
+readers in :mod:`lod.sources` parse CSV cells and JSON values through that declaration, so a field
+is described once. Nothing here knows about files or RDF.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import date
+from decimal import Decimal
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from .errors import Problem
+
+# --- values -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PartialDate:
+    """A date as precise as its source: ``2014``, ``2016-09`` or ``2014-01-24``."""
+
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    _PATTERN: ClassVar[re.Pattern[str]] = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+    @classmethod
+    def parse(cls, text: str) -> PartialDate:
+        match = cls._PATTERN.fullmatch(text)
+        if not match:
+            raise ValueError("must be a date YYYY-MM-DD, YYYY-MM or YYYY")
+        year, month, day = (int(part) if part else None for part in match.groups())
+        assert year is not None
+        try:
+            date(year, month or 1, day or 1)
+        except ValueError as error:
+            raise ValueError(f"is not a calendar date ({error})") from None
+        return cls(year, month, day)
+
+    @property
+    def precision(self) -> str:
+        """``"year"``, ``"month"`` or ``"day"``."""
+        return "day" if self.day else "month" if self.month else "year"
+
+    @property
+    def earliest(self) -> date:
+        return date(self.year, self.month or 1, self.day or 1)
+
+    @property
+    def latest(self) -> date:
+        if self.day:
+            return self.earliest
+        if self.month:
+            following = date(self.year + self.month // 12, self.month % 12 + 1, 1)
+            return date.fromordinal(following.toordinal() - 1)
+        return date(self.year, 12, 31)
+
+    def is_before(self, other: PartialDate) -> bool:
+        """Whether this date certainly lies before ``other``, whatever their precision."""
+        return self.latest < other.earliest
+
+    def __str__(self) -> str:
+        text = f"{self.year:04d}"
+        if self.month:
+            text += f"-{self.month:02d}"
+        if self.day:
+            text += f"-{self.day:02d}"
+        return text
+
+
+class ValueType:
+    """How the text of one cell becomes a value. ``allowed`` tells a person what fits."""
+
+    allowed = "text"
+
+    def parse(self, text: str) -> Any:
+        return text
+
+
+class _Pattern(ValueType):
+    def __init__(self, pattern: str, allowed: str) -> None:
+        self.pattern = re.compile(pattern)
+        self.allowed = allowed
+
+    def parse(self, text: str) -> str:
+        if not self.pattern.fullmatch(text):
+            raise ValueError(f"must be {self.allowed}")
+        return text
+
+
+class Ref(_Pattern):
+    """A reference by slug to a record of one of ``targets`` (record type names)."""
+
+    def __init__(self, *targets: str) -> None:
+        super().__init__(SLUG.pattern.pattern, f"the slug of {' or '.join(targets)}")
+        self.targets = targets
+
+
+class ConceptRef(_Pattern):
+    """The notation of a concept in the concept scheme ``scheme`` (see ``ontology/``)."""
+
+    def __init__(self, scheme: str) -> None:
+        super().__init__(r"[a-z][a-z0-9-]*", f"a concept of the scheme {scheme}")
+        self.scheme = scheme
+
+
+class _Date(ValueType):
+    allowed = "a date YYYY-MM-DD, YYYY-MM or YYYY"
+
+    def parse(self, text: str) -> PartialDate:
+        return PartialDate.parse(text)
+
+
+class _Url(ValueType):
+    allowed = "an http or https URL"
+
+    def parse(self, text: str) -> str:
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.netloc or re.search(r"\s", text):
+            raise ValueError(f"must be {self.allowed}, e.g. https://www.kgst.de/")
+        return text
+
+
+class _Number(ValueType):
+    allowed = "a number with '.' as decimal separator, e.g. 2200 or 2.5"
+
+    # Plain decimal notation only: it is also the lexical form of xsd:decimal.
+    _PATTERN = re.compile(r"-?\d+(\.\d+)?")
+
+    def parse(self, text: str) -> Decimal:
+        if not self._PATTERN.fullmatch(text):
+            raise ValueError(f"must be {self.allowed}")
+        return Decimal(text)
+
+
+TEXT = ValueType()
+SLUG = _Pattern(
+    r"[a-z][a-z0-9-]{0,79}",
+    "a slug: lower-case letters a-z, digits and '-', starting with a letter, at most 80 characters",
+)
+DATE = _Date()
+URL = _Url()
+NUMBER = _Number()
+LANGUAGE = _Pattern(r"[a-z]{2}", "a two-letter ISO 639-1 language code such as de or en")
+COUNTRY = _Pattern(r"[A-Z]{2}", "a two-letter ISO 3166-1 country code such as DE or AT")
+_LAND = r"(0[1-9]|1[0-6])"
+AGS = _Pattern(_LAND + r"\d{6}", "8 digits whose first two (the Land) are 01-16, e.g. 05358008")
+KREISSCHLUESSEL = _Pattern(_LAND + r"\d{3}", "5 digits whose first two (the Land) are 01-16, e.g. 07135")
+ARS = _Pattern(_LAND + r"\d{10}", "12 digits whose first two (the Land) are 01-16, e.g. 053580008008")
+WIKIDATA = _Pattern(r"Q[1-9]\d*", "a Wikidata item: Q and digits, e.g. Q1731")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """What a record field holds, read from the CSV column (or JSON key) of the same name."""
+
+    type: ValueType
+    required: bool
+    many: bool
+
+
+def column(type: ValueType = TEXT, *, required: bool = False, many: bool = False) -> Any:
+    """Declare a record field and the column it is read from."""
+    meta = {"column": Column(type, required, many)}
+    if required:
+        return field(metadata=meta)
+    return field(default=() if many else None, metadata=meta)
+
+
+def columns(record_type: type[Record]) -> dict[str, Column]:
+    """The columns of a record type, in declaration order."""
+    return {f.name: f.metadata["column"] for f in fields(record_type) if "column" in f.metadata}
+
+
+# --- records ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a record was read from: a file and, for CSV, the line its row starts on."""
+
+    file: str
+    line: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Record:
+    """Something with a slug, the last part of its IRI."""
+
+    kind_name: ClassVar[str]
+    collection: ClassVar[str]
+    """The name of its CSV file (without ``.csv``) and of its list in JSON input."""
+
+    slug: str = column(SLUG, required=True)
+    origin: Origin | None = field(default=None, compare=False, repr=False)
+
+    def own_problems(self) -> Iterator[tuple[str, object, str]]:
+        """Problems within this one record, as (column, value, message)."""
+        return iter(())
+
+
+@dataclass(frozen=True, kw_only=True)
+class Source(Record):
+    """A document that statements are taken from."""
+
+    kind_name = "source"
+    collection = "sources"
+
+    kind: str = column(ConceptRef("source-kind"), required=True)
+    title: str = column(required=True)
+    language: str = column(LANGUAGE, required=True)
+    date: PartialDate = column(DATE, required=True)
+    publisher: tuple[str, ...] = column(Ref("organisation"), many=True)
+    publisher_name: str | None = column()
+    author: str | None = column()
+    url: str | None = column(URL)
+    document: str | None = column()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Claim(Record):
+    """A record whose every statement is taken from at least one source."""
+
+    sources: tuple[str, ...] = column(Ref("source"), required=True, many=True)
+
+
+def _order(start: PartialDate | None, end: PartialDate | None, start_name: str, end_name: str,
+           ) -> Iterator[tuple[str, object, str]]:
+    if start and end and end.is_before(start):
+        yield end_name, end, f"must not be before {start_name} ({start})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Organisation(Claim):
+    """A municipality, district, authority, association, company or other organisation."""
+
+    kind_name = "organisation"
+    collection = "organisations"
+
+    kind: str = column(ConceptRef("organisation-kind"), required=True)
+    name_de: str = column(required=True)
+    name_en: str | None = column()
+    alt_names: tuple[str, ...] = column(many=True)
+    ags: str | None = column(AGS)
+    kreisschluessel: str | None = column(KREISSCHLUESSEL)
+    ars: str | None = column(ARS)
+    wikidata: str | None = column(WIKIDATA)
+    homepage: str | None = column(URL)
+    street: str | None = column()
+    postal_code: str | None = column()
+    locality: str | None = column()
+    country: str | None = column(COUNTRY)
+    parent: str | None = column(Ref("organisation"))
+    description_de: str | None = column()
+    description_en: str | None = column()
+
+    def own_problems(self) -> Iterator[tuple[str, object, str]]:
+        if self.ags and self.kind != "municipality":
+            yield "ags", self.ags, f"is only for kind municipality, not {self.kind}"
+        if self.kreisschluessel and self.kind != "district":
+            yield "kreisschluessel", self.kreisschluessel, f"is only for kind district, not {self.kind}"
+        if self.ags and self.ars and (self.ars[:5], self.ars[9:]) != (self.ags[:5], self.ags[5:]):
+            yield "ars", self.ars, (
+                f"does not agree with ags {self.ags}: an ARS is the AGS's first 5 digits, "
+                "4 digits of the Gemeindeverband, then the AGS's last 3 digits"
+            )
+        if self.parent == self.slug:
+            yield "parent", self.parent, "must not be the organisation itself"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cooperation(Claim):
+    """A cooperation between organisations: a contract, a Zweckverband, a pilot programme…"""
+
+    kind_name = "cooperation"
+    collection = "cooperations"
+
+    kind: str = column(ConceptRef("cooperation-kind"), required=True)
+    name_de: str = column(required=True)
+    name_en: str | None = column()
+    alt_names: tuple[str, ...] = column(many=True)
+    description_de: str | None = column()
+    description_en: str | None = column()
+    topics: tuple[str, ...] = column(ConceptRef("topic"), many=True)
+    start: PartialDate | None = column(DATE)
+    end: PartialDate | None = column(DATE)
+    status: str | None = column(ConceptRef("cooperation-status"))
+    part_of: str | None = column(Ref("cooperation"))
+    continues: str | None = column(Ref("cooperation"))
+    homepage: str | None = column(URL)
+
+    def own_problems(self) -> Iterator[tuple[str, object, str]]:
+        yield from _order(self.start, self.end, "start", "end")
+        for name in ("part_of", "continues"):
+            if getattr(self, name) == self.slug:
+                yield name, self.slug, "must not be the cooperation itself"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Membership(Claim):
+    """An organisation takes part in a cooperation (or belongs to an organisation)."""
+
+    kind_name = "membership"
+    collection = "memberships"
+    slug_parts: ClassVar[tuple[str, str]] = ("organisation", "member")
+
+    slug: str = column(SLUG)
+    member: str = column(Ref("organisation", "cooperation"), required=True)
+    organisation: str = column(Ref("cooperation", "organisation"), required=True)
+    roles: tuple[str, ...] = column(ConceptRef("membership-role"), required=True, many=True)
+    start: PartialDate | None = column(DATE)
+    end: PartialDate | None = column(DATE)
+
+    def __post_init__(self) -> None:
+        _derive_slug(self)
+
+    def own_problems(self) -> Iterator[tuple[str, object, str]]:
+        yield from _order(self.start, self.end, "start", "end")
+        if self.member == self.organisation:
+            yield "member", self.member, "must differ from organisation"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Person(Claim):
+    """A person named in a source, usually as the holder of a post."""
+
+    kind_name = "person"
+    collection = "people"
+
+    name: str = column(required=True)
+    honorific_prefix: str | None = column()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Post(Claim):
+    """A named position in an organisation, e.g. the Vorstand of the KGSt."""
+
+    kind_name = "post"
+    collection = "posts"
+
+    organisation: str = column(Ref("organisation", "cooperation"), required=True)
+    role: str = column(ConceptRef("post-role"), required=True)
+    label_de: str = column(required=True)
+    label_en: str | None = column()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tenure(Claim):
+    """A person holds a post: on a date a source names, or from ``start`` until ``end``."""
+
+    kind_name = "tenure"
+    collection = "tenures"
+    slug_parts: ClassVar[tuple[str, str]] = ("post", "person")
+
+    slug: str = column(SLUG)
+    post: str = column(Ref("post"), required=True)
+    person: str = column(Ref("person"), required=True)
+    as_of: PartialDate | None = column(DATE)
+    start: PartialDate | None = column(DATE)
+    end: PartialDate | None = column(DATE)
+
+    def __post_init__(self) -> None:
+        _derive_slug(self)
+
+    def own_problems(self) -> Iterator[tuple[str, object, str]]:
+        if not (self.as_of or self.start):
+            yield "as_of", None, "as_of or start is required: when did the person hold the post?"
+        yield from _order(self.start, self.end, "start", "end")
+        yield from _order(self.start, self.as_of, "start", "as_of")
+        yield from _order(self.as_of, self.end, "as_of", "end")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event(Claim):
+    """A signing, meeting, final event or founding, with its date and place."""
+
+    kind_name = "event"
+    collection = "events"
+
+    kind: str = column(ConceptRef("event-kind"), required=True)
+    name_de: str = column(required=True)
+    name_en: str | None = column()
+    date: PartialDate = column(DATE, required=True)
+    end_date: PartialDate | None = column(DATE)
+    place: str | None = column()
+    locality: str | None = column()
+    organisers: tuple[str, ...] = column(Ref("organisation", "cooperation"), many=True)
+    participants: tuple[str, ...] = column(Ref("organisation", "cooperation"), many=True)
+    people: tuple[str, ...] = column(Ref("person"), many=True)
+    about: tuple[str, ...] = column(Ref("cooperation", "organisation"), many=True)
+    description_de: str | None = column()
+
+    def own_problems(self) -> Iterator[tuple[str, object, str]]:
+        yield from _order(self.date, self.end_date, "date", "end_date")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Statement(Claim):
+    """A figure a source states about an organisation as of a date ("over 2,200 members")."""
+
+    kind_name = "statement"
+    collection = "statements"
+
+    subject: str = column(Ref("organisation", "cooperation"), required=True)
+    indicator: str = column(ConceptRef("indicator"), required=True)
+    value: Decimal = column(NUMBER, required=True)
+    qualifier: str | None = column(ConceptRef("value-qualifier"))
+    as_of: PartialDate = column(DATE, required=True)
+    quote: str | None = column()
+
+
+def _derive_slug(record: Membership | Tenure) -> None:
+    if not record.slug:
+        first, second = (getattr(record, name) for name in record.slug_parts)
+        object.__setattr__(record, "slug", f"{first}--{second}")
+
+
+RECORD_TYPES: tuple[type[Record], ...] = (
+    Source, Organisation, Cooperation, Membership, Person, Post, Tenure, Event, Statement,
+)
+"""Every record type, referenced ones before those that refer to them."""
+
+
+# --- the dataset and its cross-record checks ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """All records of one publication, by type."""
+
+    sources: tuple[Source, ...] = ()
+    organisations: tuple[Organisation, ...] = ()
+    cooperations: tuple[Cooperation, ...] = ()
+    memberships: tuple[Membership, ...] = ()
+    people: tuple[Person, ...] = ()
+    posts: tuple[Post, ...] = ()
+    tenures: tuple[Tenure, ...] = ()
+    events: tuple[Event, ...] = ()
+    statements: tuple[Statement, ...] = ()
+
+    def records(self) -> Iterator[Record]:
+        for record_type in RECORD_TYPES:
+            yield from getattr(self, record_type.collection)
+
+    def __len__(self) -> int:
+        return sum(len(getattr(self, t.collection)) for t in RECORD_TYPES)
+
+
+Schemes = Mapping[str, Collection[str]]
+"""The notations of each concept scheme, by scheme name (see :mod:`lod.schemes`)."""
+
+
+def problem(record: Record, column: str | None, value: object, message: str) -> Problem:
+    """A problem located at a record's file and line, or by its slug when it was built in code."""
+    if record.origin:
+        file, line = record.origin.file, record.origin.line
+    else:
+        file, line = f"{record.collection}[{record.slug}]", None
+    shown = None if value is None else _show(value)
+    return Problem(file, line, column, shown, message)
+
+
+def _show(value: object) -> str:
+    return ";".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+def check_dataset(dataset: Dataset, schemes: Schemes, *,
+                  unreadable: Collection[tuple[str, str]] = ()) -> list[Problem]:
+    """Every problem within and across the records: duplicates, dangling references, unknown
+    concepts, and dates that contradict each other. An empty list means the input is sound.
+
+    ``unreadable`` names (type, slug) of records that could not be read for other problems;
+    references to them are not reported again."""
+    problems: list[Problem] = []
+    # Organisations and cooperations share one slug space so that a reference is never ambiguous.
+    space = {"organisation": "party", "cooperation": "party"}
+    seen: dict[tuple[str, str], Record] = {}
+    for record in dataset.records():
+        key = (space.get(record.kind_name, record.kind_name), record.slug)
+        if key in seen:
+            first = seen[key]
+            at = first.origin.file if first.origin else first.collection
+            line = f":{first.origin.line}" if first.origin and first.origin.line else ""
+            problems.append(problem(record, "slug", record.slug,
+                                    f"duplicate slug; already used by a {first.kind_name} at {at}{line}"))
+        else:
+            seen[key] = record
+    index: dict[tuple[str, str], Record | None] = dict.fromkeys(unreadable)
+    index.update(((r.kind_name, r.slug), r) for r in dataset.records())
+    for record in dataset.records():
+        for name, spec in columns(type(record)).items():
+            values = getattr(record, name)
+            for value in values if spec.many else (values,):
+                if value is None:
+                    continue
+                if isinstance(spec.type, Ref) and not any((t, value) in index for t in spec.type.targets):
+                    problems.append(problem(record, name, value,
+                                            f"refers to no {' or '.join(spec.type.targets)}"))
+                elif isinstance(spec.type, ConceptRef):
+                    known = schemes.get(spec.type.scheme, ())
+                    if value not in known:
+                        problems.append(problem(record, name, value, f"is not in the scheme "
+                                                f"{spec.type.scheme}; allowed: {', '.join(sorted(known))}"))
+        problems.extend(problem(record, *found) for found in record.own_problems())
+    for membership in dataset.memberships:
+        target = index.get(("cooperation", membership.organisation))
+        if isinstance(target, Cooperation):
+            problems.extend(_outside(membership, target))
+    return problems
+
+
+def _outside(membership: Membership, cooperation: Cooperation) -> Iterator[Problem]:
+    if membership.start and cooperation.start and membership.start.is_before(cooperation.start):
+        yield problem(membership, "start", membership.start,
+                      f"lies before the start of cooperation {cooperation.slug} ({cooperation.start})")
+    if membership.end and cooperation.end and cooperation.end.is_before(membership.end):
+        yield problem(membership, "end", membership.end,
+                      f"lies after the end of cooperation {cooperation.slug} ({cooperation.end})")

@@ -1,0 +1,20 @@
+"""Where the vocabulary and the shapes are: inside the installed package, or in the repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def resource_dir(name: str) -> Path:
+    """The folder ``ontology`` or ``shapes``: bundled in a wheel, or beside the package in a checkout."""
+    for candidate in (_PACKAGE / "_resources" / name, _PACKAGE.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"the {name}/ folder of lod is missing; reinstall the package")
+
+
+def turtle_files(name: str) -> list[Path]:
+    """The Turtle files of a resource folder, in a stable order."""
+    return sorted(resource_dir(name).glob("*.ttl"))

@@ -1,0 +1,20 @@
+"""Shared fixtures: copies of the small fixture dataset that a test may edit."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture
+def minimal(tmp_path: Path) -> Path:
+    """A writable copy of tests/fixtures/minimal, a small dataset that conforms."""
+    target = tmp_path / "data"
+    shutil.copytree(FIXTURES / "minimal", target)
+    return target

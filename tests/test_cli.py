@@ -1,0 +1,82 @@
+"""The command line, run as a real process: exit codes, output formats, nothing written on error."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+from rdflib import Graph
+from rdflib.compare import isomorphic
+
+from lod import read_records, to_graph
+
+
+def lod(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "lod", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, timeout=120)
+
+
+def test_validate_conforming(minimal: Path) -> None:
+    done = lod("validate", minimal)
+    assert done.returncode == 0, done.stderr
+    assert "conforms" in done.stdout
+
+
+def test_validate_input_errors_exit_1(minimal: Path) -> None:
+    (minimal / "people.csv").write_text("slug,name,sources\nBad Slug,X,press-2020\n", encoding="utf-8")
+    done = lod("validate", minimal)
+    assert done.returncode == 1
+    assert "people.csv:2: column 'slug', value 'Bad Slug'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_validate_json_lists_input_errors(minimal: Path) -> None:
+    (minimal / "people.csv").write_text("slug,name,sources\nx,X,nowhere\n", encoding="utf-8")
+    done = lod("validate", "--format", "json", minimal)
+    assert done.returncode == 1
+    report = json.loads(done.stdout)
+    assert report["conforms"] is False
+    assert report["inputErrors"][0]["column"] == "sources"
+    assert report["inputErrors"][0]["line"] == 2
+
+
+def test_usage_error_exit_2(tmp_path: Path) -> None:
+    done = lod("validate", tmp_path / "nowhere")
+    assert done.returncode == 2
+    assert "does not exist" in done.stderr
+
+
+@pytest.mark.parametrize("name", ["out.ttl", "out.nt", "out.jsonld", "out.rdf"])
+def test_export_formats_round_trip(minimal: Path, tmp_path: Path, name: str) -> None:
+    target = tmp_path / name
+    done = lod("export", minimal, "-o", target)
+    assert done.returncode == 0, done.stderr
+    # Read back with another implementation (Oxigraph's parsers), not the one that wrote it.
+    fmt = pyoxigraph.RdfFormat.from_extension(target.suffix[1:])
+    triples = pyoxigraph.serialize(pyoxigraph.parse(path=target, format=fmt),
+                                   format=pyoxigraph.RdfFormat.N_TRIPLES)
+    exported = Graph().parse(data=triples, format="nt")
+    assert isomorphic(exported, to_graph(read_records(minimal)))
+
+
+def test_export_writes_nothing_on_invalid_input(minimal: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out.ttl"
+    target.write_text("previous", encoding="utf-8")
+    (minimal / "statements.csv").write_text(
+        "slug,subject,indicator,value,as_of,sources\ns,kgst,member-count,many,2020,press-2020\n",
+        encoding="utf-8")
+    done = lod("export", minimal, "-o", target)
+    assert done.returncode == 1
+    assert "nothing was written" in done.stderr
+    assert target.read_text(encoding="utf-8") == "previous"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+
+def test_export_unknown_extension(minimal: Path, tmp_path: Path) -> None:
+    done = lod("export", minimal, "-o", tmp_path / "out.txt")
+    assert done.returncode == 2
+    assert "cannot tell the RDF format" in done.stderr

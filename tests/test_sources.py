@@ -1,0 +1,152 @@
+"""Reading records: every kind of input error is reported with file, line, column and value."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lod import InputError, Organisation, UsageError, read_records
+from lod.sources import record_fields
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture does not contain {old!r}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def problems_of(directory: Path) -> list[str]:
+    with pytest.raises(InputError) as caught:
+        read_records(directory)
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_fixture_reads(minimal: Path) -> None:
+    dataset = read_records(minimal)
+    assert [o.slug for o in dataset.organisations] == ["kgst", "vitako", "dresden", "eb-it"]
+    assert dataset.memberships[0].slug == "oss--kgst"
+    assert dataset.organisations[0].origin is not None
+    assert dataset.organisations[0].origin.line == 2
+    assert len(dataset) == 14
+
+
+# (file, text to replace, replacement, expected fragments of one problem)
+CASES = {
+    "bad date": ("cooperations.csv", ",2020-07,,active", ",2020-13,,active",
+                 ["cooperations.csv:2", "'start'", "'2020-13'", "calendar date"]),
+    "date format": ("events.csv", ",2020-07,", ",July 2020,", ["events.csv:2", "'date'", "YYYY-MM-DD"]),
+    "end before start": ("cooperations.csv", ",2020-07,,active", ",2020-07,2019,active",
+                         ["cooperations.csv:2", "'end'", "'2019'", "before start"]),
+    "ags length": ("organisations.csv", "14612000", "1461200",
+                   ["organisations.csv:4", "'ags'", "'1461200'", "8 digits"]),
+    "ags land code": ("organisations.csv", "14612000", "17612000",
+                      ["organisations.csv:4", "'ags'", "01-16"]),
+    "ags on a district key": ("organisations.csv", "14612000", "00612000", ["'ags'", "01-16"]),
+    "ags for a non-municipality": ("organisations.csv", "KGSt,,", "KGSt,05358008,",
+                                   ["organisations.csv:2", "'ags'", "only for kind municipality"]),
+    "unknown reference": ("memberships.csv", "vitako,oss", "vitakoo,oss",
+                          ["memberships.csv:3", "'member'", "'vitakoo'", "refers to no organisation"]),
+    "unknown concept": ("cooperations.csv", "informal-agreement", "handshake",
+                        ["cooperations.csv:2", "'kind'", "'handshake'", "cooperation-kind", "allowed:"]),
+    "duplicate slug": ("organisations.csv", "\neb-it,", "\nkgst,",
+                       ["organisations.csv:5", "'slug'", "duplicate", "organisations.csv:2"]),
+    "slug shared with a cooperation": ("cooperations.csv", "\noss,", "\nkgst,",
+                                       ["cooperations.csv:2", "duplicate", "organisation"]),
+    "bad slug": ("people.csv", "klaus-effing,Klaus", "Klaus Effing,Klaus",
+                 ["people.csv:2", "'slug'", "a slug"]),
+    "missing required value": ("posts.csv", ",board,", ",,", ["posts.csv:2", "'role'", "is required"]),
+    "missing column": ("statements.csv", "slug,subject,", "slug,topic,",
+                       ["statements.csv:1", "'topic'", "unknown column"]),
+    "wrong cell count": ("people.csv", "press-2020\n", "press-2020,extra\n",
+                         ["people.csv:2", "has 5 cells but the header has 4"]),
+    "malformed quoting": ("people.csv", "Klaus Effing", '"Klaus "Effing', ["people.csv:2", "malformed CSV"]),
+    "bad url": ("organisations.csv", "http://www.kgst.de", "www.kgst.de",
+                ["organisations.csv:2", "'homepage'", "http or https URL"]),
+    "bad number": ("statements.csv", ",2200,", ",2.200,5,", ["statements.csv:2"]),
+    "membership outside its cooperation": ("memberships.csv", "partner,2020-07,", "partner,2019-01,",
+                                           ["memberships.csv:2", "'start'", "before the start of"]),
+    "tenure without a date": ("tenures.csv", ",2020-09-25,", ",,", ["tenures.csv:2", "'as_of'", "required"]),
+    "unknown source": ("people.csv", ",Dr.,press-2020", ",Dr.,press-2021",
+                       ["people.csv:2", "'sources'", "refers to no source"]),
+}
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_input_error_is_located(minimal: Path, case: tuple[str, str, str, list[str]]) -> None:
+    file, old, new, fragments = case
+    edit(minimal / file, old, new)
+    problems = problems_of(minimal)
+    assert any(all(fragment in problem for fragment in fragments) for problem in problems), problems
+
+
+def test_all_errors_are_reported_at_once(minimal: Path) -> None:
+    edit(minimal / "organisations.csv", "14612000", "1461200")
+    edit(minimal / "cooperations.csv", "informal-agreement", "handshake")
+    edit(minimal / "people.csv", "press-2020", "nowhere")
+    problems = problems_of(minimal)
+    assert len(problems) == 3
+    assert {p.split(":")[0].rsplit("/", 1)[-1] for p in problems} == {
+        "organisations.csv", "cooperations.csv", "people.csv"}
+
+
+def test_line_of_a_row_after_a_multiline_cell(minimal: Path) -> None:
+    edit(minimal / "organisations.csv", "Eigenbetrieb IT-Dienstleistungen", '"Eigenbetrieb\nIT"')
+    edit(minimal / "organisations.csv", "\neb-it,", "\neb-it,")
+    with (minimal / "organisations.csv").open("a", encoding="utf-8") as file:
+        file.write("bad slug,company,X,,,,,,,,,,press-2020\n")
+    assert any("organisations.csv:7" in p and "'slug'" in p for p in problems_of(minimal))
+
+
+def test_not_utf8(minimal: Path) -> None:
+    path = minimal / "people.csv"
+    path.write_bytes(path.read_bytes().replace(b"Effing", "Eff\xefng".encode("latin-1")))
+    assert any("people.csv:2" in p and "not UTF-8" in p for p in problems_of(minimal))
+
+
+def test_unknown_file_is_reported(minimal: Path) -> None:
+    (minimal / "organisation.csv").write_text("slug\n", encoding="utf-8")
+    assert any("organisation.csv" in p and "unknown file" in p for p in problems_of(minimal))
+
+
+def test_missing_sources_file(minimal: Path) -> None:
+    (minimal / "sources.csv").unlink()
+    assert any("sources.csv" in p and "is missing" in p for p in problems_of(minimal))
+
+
+def test_missing_path() -> None:
+    with pytest.raises(UsageError, match="no such file"):
+        read_records("/nonexistent/data")
+
+
+def test_json_gives_the_same_records(minimal: Path, tmp_path: Path) -> None:
+    from_csv = read_records(minimal)
+    document = {
+        t: [record_fields(r) for r in getattr(from_csv, t)]
+        for t in ("sources", "organisations", "cooperations", "memberships", "people", "posts",
+                  "tenures", "events", "statements")
+    }
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    assert read_records(path) == from_csv
+
+
+def test_json_error_names_the_record(tmp_path: Path) -> None:
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps({"sources": [{"slug": "s", "kind": "register", "title": "T",
+                                             "language": "deu", "date": "2024"}]}), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_records(path)
+    (problem,) = caught.value.problems
+    assert problem.file.endswith("data.json#/sources/0")
+    assert problem.column == "language" and problem.value == "deu"
+
+
+def test_records_built_in_python_are_checked() -> None:
+    from lod import Dataset, check_dataset, load_schemes
+
+    organisation = Organisation(slug="x", kind="municipality", name_de="X", ags="05358008",
+                                sources=("missing",))
+    problems = check_dataset(Dataset(organisations=(organisation,)), load_schemes())
+    assert [(p.file, p.column) for p in problems] == [("organisations[x]", "sources")]

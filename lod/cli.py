@@ -13,7 +13,9 @@ from . import __version__
 from .errors import InputError, LodError
 from .formats import RdfFormat
 from .pipeline import CheckedData, check_records
+from .publish import CURRENT, NotPublishable, Release, ReleaseError, build_release, open_release
 from .report import format_problems, format_text, to_json
+from .settings import Settings
 from .sources import read_records
 from .vocab import DEFAULT_BASE_IRI
 
@@ -88,6 +90,66 @@ def export(data: Path, output: Path, fmt: str | None, allow_violations: bool, ba
         return
     _write_atomically(output, payload)
     click.echo(f"wrote {len(checked.graph)} triples to {output}", err=True)
+
+
+release_dir_option = click.option(
+    "--release-dir", type=click.Path(file_okay=False, path_type=Path),
+    help="Where releases are written and served from (default ./release; env LOD_RELEASE_DIR).")
+
+
+def _settings(**overrides: object) -> Settings:
+    return Settings.load(**overrides)
+
+
+@cli.command()
+@click.argument("data", type=click.Path(exists=True, path_type=Path), required=False)
+@release_dir_option
+@click.option("--allow-warnings", is_flag=True, help="Publish data that has warnings (never violations).")
+@base_iri_option
+def build(data: Path | None, release_dir: Path | None, allow_warnings: bool, base_iri: str) -> None:
+    """Validate DATA (default data/) and publish it as a new release: store, dumps, VoID, DCAT.
+
+    The release served before stays intact until the new one is complete."""
+    settings = _settings(release_dir=release_dir, base_iri=base_iri)
+    release = _build(data or settings.data_dir, settings, allow_warnings)
+    click.echo(f"release {release.manifest.release_id}: {release.manifest.triples} triples in {release.path}")
+
+
+def _build(data: Path, settings: Settings, allow_warnings: bool) -> Release:
+    progress = (lambda message: click.echo(f"… {message}", err=True)) if sys.stderr.isatty() else None
+    try:
+        return build_release(data, settings=settings, allow_warnings=allow_warnings, progress=progress)
+    except InputError as error:
+        click.echo(format_problems(error.problems), err=True, nl=False)
+        sys.exit(EXIT_INVALID)
+    except NotPublishable as error:
+        click.echo(error.report_text, err=True, nl=False)
+        click.echo("not published: the data does not validate (warnings need --allow-warnings)", err=True)
+        sys.exit(EXIT_INVALID)
+
+
+@cli.command()
+@click.option("--host", help="Address to bind (default 127.0.0.1; env LOD_HOST).")
+@click.option("--port", type=int, help="Port (default 8000; env LOD_PORT).")
+@click.option("--workers", type=int, help="Worker processes (default 2; env LOD_WORKERS).")
+@release_dir_option
+@click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="TOML settings file (env LOD_CONFIG).")
+def serve(host: str | None, port: int | None, workers: int | None, release_dir: Path | None,
+          config: Path | None) -> None:
+    """Serve the current release with gunicorn; build one from data/ first if there is none."""
+    settings = Settings.load(config=config, host=host, port=port, workers=workers,
+                             release_dir=release_dir)
+    try:
+        open_release(settings.release_dir)
+    except ReleaseError:
+        if (settings.release_dir / CURRENT).exists():
+            raise  # a release that is there but broken is reported, not silently replaced
+        click.echo(f"no release in {settings.release_dir}; building one from {settings.data_dir}", err=True)
+        _build(settings.data_dir, settings, allow_warnings=False)
+    from .serve import serve as run_server  # gunicorn is only needed here
+
+    run_server(settings)
 
 
 def _write_atomically(path: Path, payload: bytes) -> None:

@@ -80,19 +80,23 @@ def validate_graph(data: Graph, *, shapes: Graph | None = None, ontology: Graph 
                    ) -> ValidationReport:
     """Validate ``data`` against the bundled shapes (or ``shapes``).
 
-    The ontology's concept schemes (or ``ontology``) are mixed into a copy of the data first,
+    The ontology's concept schemes (or ``ontology``) are added to a copy of the data first,
     because the shapes check that a concept value belongs to its scheme. ``data`` is not changed.
     """
     shapes = _bundled_shapes() if shapes is None else shapes
     ontology = _bundled_ontology() if ontology is None else ontology
+    # pySHACL's ont_graph only copies class and property axioms into the data graph, not the
+    # concept schemes the shapes look up; so the union is made here and validated in place.
+    merged = Graph()
+    merged += data
+    merged += ontology
     _conforms, report_graph, _text = pyshacl_validate(
-        data,
+        merged,
         shacl_graph=shapes,
-        ont_graph=ontology,
         inference="none",
         advanced=True,  # SPARQL-based targets
         allow_warnings=True,
-        inplace=False,
+        inplace=True,
     )
     return ValidationReport(_results(report_graph, shapes), report_graph)
 

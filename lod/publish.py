@@ -1,0 +1,398 @@
+"""A release: the store, the dumps with checksums, VoID, DCAT-AP.de and the validation report,
+built from data that validates, written into a new directory and switched in atomically.
+
+Layout of a release directory::
+
+    release/
+      current -> builds/20261125T161000Z-3fa2c1     (a symlink, replaced atomically)
+      builds/20261125T161000Z-3fa2c1/
+        store/  dumps/  manifest.json  void.ttl  catalog.ttl  validation.ttl
+
+A build is written to ``builds/.partial-…`` and renamed when complete, so ``builds/`` holds only
+finished builds, and ``current`` only ever points to one. ``manifest.json`` is written last.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import gc
+import gzip
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from secrets import token_hex
+from typing import Any
+
+import pyoxigraph as ox
+
+from .errors import LodError, UsageError
+from .formats import RdfFormat
+from .metadata import DumpFile, Publisher, ReleaseInfo, catalog_graph, void_graph
+from .pipeline import check_records
+from .report import format_text
+from .schemes import ontology_graph
+from .settings import Settings
+from .sources import read_records
+from .store import ONTOLOGY_GRAPH, StoreError, create_store, open_store, quads
+from .vocab import PREFIXES
+
+MANIFEST_VERSION = 1
+CURRENT = "current"
+BUILDS = "builds"
+
+Progress = Callable[[str], None]
+
+
+class ReleaseError(LodError):
+    """A release cannot be built, or a release directory is not a complete release."""
+
+    status = 503
+
+
+class NotPublishable(LodError):
+    """The data has violations (or warnings, unless they are allowed): nothing was published."""
+
+    status = 422
+
+    def __init__(self, report_text: str) -> None:
+        self.report_text = report_text
+        super().__init__(f"the data does not validate; nothing was published\n{report_text}")
+
+
+@dataclass(frozen=True)
+class DumpSpec:
+    """One dump: its format, whether it is gzipped, and whether it holds every graph."""
+
+    format: RdfFormat
+    gzipped: bool
+    all_graphs: bool
+
+    def file_name(self, stem: str) -> str:
+        return f"{stem}{self.format.extension}{'.gz' if self.gzipped else ''}"
+
+
+DUMPS = (
+    DumpSpec(RdfFormat.TURTLE, gzipped=False, all_graphs=False),
+    DumpSpec(RdfFormat.NTRIPLES, gzipped=True, all_graphs=False),
+    DumpSpec(RdfFormat.NQUADS, gzipped=True, all_graphs=True),
+    DumpSpec(RdfFormat.JSONLD, gzipped=False, all_graphs=False),
+)
+"""The data (default graph) as Turtle, N-Triples and JSON-LD; with the vocabulary as N-Quads."""
+
+_OX_FORMATS = {
+    RdfFormat.TURTLE: ox.RdfFormat.TURTLE,
+    RdfFormat.NTRIPLES: ox.RdfFormat.N_TRIPLES,
+    RdfFormat.NQUADS: ox.RdfFormat.N_QUADS,
+    RdfFormat.JSONLD: ox.RdfFormat.JSON_LD,
+    RdfFormat.RDFXML: ox.RdfFormat.RDF_XML,
+    RdfFormat.TRIG: ox.RdfFormat.TRIG,
+}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a build contains; written last, so a build without one is incomplete."""
+
+    release_id: str
+    created: str
+    base_iri: str
+    triples: int
+    entities: int
+    dumps: tuple[DumpFile, ...]
+    class_counts: dict[str, int]
+    property_counts: dict[str, int]
+    vocabularies: tuple[str, ...]
+    example_resources: tuple[str, ...]
+    warnings: int
+    version: int = MANIFEST_VERSION
+    inputs: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> str:
+        document = asdict(self)
+        document["dumps"] = [
+            {"name": d.name, "format": d.format.label, "gzipped": d.gzipped, "size": d.size,
+             "sha256": d.sha256} for d in self.dumps
+        ]
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        document: dict[str, Any] = json.loads(text)
+        if document.get("version") != MANIFEST_VERSION:
+            raise ValueError(f"manifest version {document.get('version')!r} is not {MANIFEST_VERSION}")
+        document["dumps"] = tuple(
+            DumpFile(name=d["name"], format=RdfFormat.from_label(d["format"]), gzipped=d["gzipped"],
+                     size=d["size"], sha256=d["sha256"]) for d in document["dumps"])
+        for name in ("vocabularies", "example_resources", "inputs"):
+            document[name] = tuple(document.get(name, ()))
+        return cls(**document)
+
+    def release_info(self) -> ReleaseInfo:
+        return ReleaseInfo(
+            release_id=self.release_id, created=datetime.fromisoformat(self.created),
+            triples=self.triples, dumps=self.dumps, class_counts=self.class_counts,
+            property_counts=self.property_counts, vocabularies=self.vocabularies,
+            example_resources=self.example_resources, entities=self.entities)
+
+
+@dataclass(frozen=True)
+class Release:
+    """A complete build on disk."""
+
+    path: Path
+    manifest: Manifest
+
+    @property
+    def store_path(self) -> Path:
+        return self.path / "store"
+
+    def dump_path(self, name: str) -> Path | None:
+        """The path of a dump by its file name, or None: never a path outside the release."""
+        if any(d.name == name for d in self.manifest.dumps):
+            return self.path / "dumps" / name
+        return None
+
+
+# --- building -----------------------------------------------------------------------------
+
+
+def build_release(data: Path, *, settings: Settings, allow_warnings: bool = False,
+                  progress: Progress | None = None) -> Release:
+    """Read, validate and publish ``data`` as a new release under ``settings.release_dir``.
+
+    Raises :class:`~lod.errors.InputError` or :class:`NotPublishable` and publishes nothing when
+    the data is wrong; the release served before stays served and intact whatever happens."""
+    say = progress or (lambda _message: None)
+    root = settings.release_dir
+    (root / BUILDS).mkdir(parents=True, exist_ok=True)
+    with _build_lock(root):
+        say(f"reading {data}")
+        dataset = read_records(data)
+        say(f"validating {len(dataset)} records")
+        checked = check_records(dataset, base_iri=settings.base_iri)
+        if not checked.publishable(strict=not allow_warnings):
+            raise NotPublishable(format_text(checked.findings))
+        created = datetime.now(UTC).replace(microsecond=0)
+        release_id = f"{created:%Y%m%dT%H%M%SZ}-{token_hex(3)}"
+        partial = root / BUILDS / f".partial-{release_id}"
+        final = root / BUILDS / release_id
+        try:
+            partial.mkdir()
+            say(f"loading {len(checked.graph)} triples into the store")
+            store = create_store(partial / "store", data=_all_quads(checked.graph))
+            manifest = _write_release(store, partial, release_id=release_id, created=created,
+                                      settings=settings, warnings=len(checked.report.warnings),
+                                      inputs=(str(data),), say=say)
+            (partial / "validation.ttl").write_bytes(
+                checked.report.graph.serialize(format="turtle", encoding="utf-8"))
+            del store
+            gc.collect()  # close the store's files before the directory is renamed
+            _write_metadata(partial, manifest, settings)
+            (partial / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
+            _fsync_tree(partial)
+            os.rename(partial, final)
+            _switch_current(root, final)
+        except OSError as error:
+            shutil.rmtree(partial, ignore_errors=True)
+            reason = "the disk is full" if error.errno == errno.ENOSPC else str(error)
+            raise ReleaseError(f"build failed ({reason}); the published release is unchanged") from None
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        say(f"published release {release_id}")
+        _prune(root, keep=settings.keep_releases)
+        return Release(final, manifest)
+
+
+def _all_quads(graph: Any) -> Iterator[ox.Quad]:
+    yield from quads(graph, ox.DefaultGraph())
+    yield from quads(ontology_graph(), ONTOLOGY_GRAPH)
+
+
+def _write_release(store: ox.Store, directory: Path, *, release_id: str, created: datetime,
+                   settings: Settings, warnings: int, inputs: tuple[str, ...], say: Progress,
+                   ) -> Manifest:
+    dumps_dir = directory / "dumps"
+    dumps_dir.mkdir()
+    prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
+    dumps = []
+    for spec in DUMPS:
+        name = spec.file_name(settings.dataset_name)
+        say(f"writing {name}")
+        path = dumps_dir / name
+        _dump(store, path, spec, prefixes)
+        dumps.append(DumpFile(name=name, format=spec.format, gzipped=spec.gzipped,
+                              size=path.stat().st_size, sha256=_sha256(path)))
+    say("counting")
+    stats = _statistics(store, settings.base_iri)
+    return Manifest(release_id=release_id, created=created.isoformat(), base_iri=settings.base_iri,
+                    dumps=tuple(dumps), warnings=warnings, inputs=inputs, **stats)
+
+
+def _dump(store: ox.Store, path: Path, spec: DumpSpec, prefixes: dict[str, str]) -> None:
+    graph = None if spec.all_graphs else ox.DefaultGraph()
+    options: dict[str, Any] = {"format": _OX_FORMATS[spec.format], "from_graph": graph}
+    if spec.format in (RdfFormat.TURTLE, RdfFormat.TRIG):
+        options["prefixes"] = prefixes
+    with path.open("wb") as raw:
+        if spec.gzipped:
+            # mtime=0 and no file name inside: equal data gives byte-equal dumps and checksums.
+            with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as compressed:
+                store.dump(compressed, **options)
+        else:
+            store.dump(raw, **options)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _count(store: ox.Store, query: str) -> dict[str, int]:
+    result = store.query(query)
+    return {str(row[0].value): int(row[1].value) for row in result}  # type: ignore[union-attr]
+
+
+def _statistics(store: ox.Store, base_iri: str) -> dict[str, Any]:
+    minted = f'FILTER(STRSTARTS(STR(?s), "{base_iri}id/") && !CONTAINS(STR(?s), "#"))'
+    # Without FROM, a query sees the default graph only: the data, not the vocabulary.
+    triples = next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))
+    entities = next(iter(store.query(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o {minted} }}")))
+    classes = _count(store, "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c")
+    properties = _count(store, "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p")
+    namespaces = [str(ns) for ns in PREFIXES.values()]
+    used = {ns for ns in namespaces for term in (*classes, *properties) if term.startswith(ns)}
+    examples = []
+    for kind in ("organisation", "cooperation", "membership"):
+        row = next(iter(store.query(
+            f'SELECT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "{base_iri}id/{kind}/") '
+            f'&& !CONTAINS(STR(?s), "#")) }} ORDER BY ?s LIMIT 1')), None)
+        if row is not None:
+            examples.append(str(row[0].value))  # type: ignore[union-attr]
+    return {
+        "triples": int(triples[0].value),  # type: ignore[union-attr]
+        "entities": int(entities[0].value),  # type: ignore[union-attr]
+        "class_counts": classes,
+        "property_counts": properties,
+        "vocabularies": tuple(sorted(used)),
+        "example_resources": tuple(examples),
+    }
+
+
+def publisher(settings: Settings) -> Publisher:
+    return Publisher(name=settings.publisher_name, homepage=settings.publisher_homepage or None,
+                     email=settings.publisher_email or None)
+
+
+def _write_metadata(directory: Path, manifest: Manifest, settings: Settings) -> None:
+    info = manifest.release_info()
+    common = {"public_url": settings.public_url, "base_iri": settings.base_iri,
+              "license_iri": settings.license}
+    (directory / "void.ttl").write_bytes(
+        void_graph(info, **common).serialize(format="turtle", encoding="utf-8"))
+    (directory / "catalog.ttl").write_bytes(
+        catalog_graph(info, publisher=publisher(settings), **common).serialize(
+            format="turtle", encoding="utf-8"))
+
+
+@contextmanager
+def _build_lock(root: Path) -> Iterator[None]:
+    with (root / ".build.lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ReleaseError(f"another build is writing to {root}; try again when it is done") from None
+        yield
+
+
+def _fsync_tree(directory: Path) -> None:
+    """Make the build durable before it is switched in: a crash after the switch finds it whole."""
+    for path in sorted(directory.rglob("*"), reverse=True):
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _switch_current(root: Path, build: Path) -> None:
+    """Point ``current`` at ``build`` with one rename: readers see the old or the new, never none."""
+    temporary = root / f".{CURRENT}.{build.name}"
+    temporary.unlink(missing_ok=True)
+    os.symlink(Path(BUILDS) / build.name, temporary)
+    os.replace(temporary, root / CURRENT)
+    _fsync_directory(root)
+
+
+def _prune(root: Path, *, keep: int) -> None:
+    """Remove old builds and leftovers of interrupted ones; never the current one."""
+    builds = root / BUILDS
+    current = (root / CURRENT).resolve()
+    for leftover in builds.glob(".partial-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    finished = sorted((p for p in builds.iterdir() if not p.name.startswith(".")), reverse=True)
+    for old in finished[keep:]:
+        if old.resolve() != current:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+# --- opening ------------------------------------------------------------------------------
+
+
+def open_release(release_dir: Path) -> Release:
+    """The release ``current`` points to, checked to be complete: manifest, dumps and store.
+
+    Raises :class:`ReleaseError` with what is wrong when it is missing, partial or corrupt."""
+    link = release_dir / CURRENT
+    if not link.exists():
+        raise ReleaseError(f"no release in {release_dir}: run `lod build` first")
+    path = link.resolve()
+    return load_release(path)
+
+
+def load_release(path: Path) -> Release:
+    """Check and open the build at ``path``."""
+    try:
+        manifest = Manifest.from_json((path / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReleaseError(f"{path} is not a complete release: manifest.json is missing") from None
+    except (ValueError, KeyError, TypeError, UsageError) as error:
+        raise ReleaseError(f"{path}/manifest.json is corrupt: {error}") from None
+    for dump in manifest.dumps:
+        file = path / "dumps" / dump.name
+        if not file.is_file() or file.stat().st_size != dump.size:
+            raise ReleaseError(f"{path} is corrupt: dump {dump.name} is missing or has the wrong size")
+    try:
+        store = open_store(path / "store")
+        triples = next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))
+    except (StoreError, OSError) as error:
+        raise ReleaseError(f"{path} is corrupt: {error}") from None
+    if int(triples[0].value) != manifest.triples:  # type: ignore[union-attr]
+        raise ReleaseError(f"{path} is corrupt: the store holds {triples[0].value} triples, "  # type: ignore[union-attr]
+                           f"the manifest says {manifest.triples}")
+    return Release(path, manifest)
+
+
+def verify_checksums(release: Release) -> list[str]:
+    """Dumps whose SHA-256 differs from the manifest's (reads every dump; for ``lod verify``)."""
+    return [d.name for d in release.manifest.dumps
+            if _sha256(release.path / "dumps" / d.name) != d.sha256]

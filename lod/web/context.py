@@ -1,0 +1,119 @@
+"""What every request needs: the settings, the release being served and the query executor."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import Flask, current_app
+from rdflib import Graph
+
+from ..errors import LodError
+from ..executor import QueryExecutor, QueryOutcome, QueryRequest
+from ..metadata import catalog_graph, service_description, void_graph
+from ..publish import CURRENT, Release, load_release, open_release, publisher
+from ..settings import Settings
+
+
+@dataclass
+class ReleaseHolder:
+    """The release to serve. It follows the ``current`` link, so a new build is picked up on the
+    next request; requests already answering go on with the release they started with."""
+
+    release_dir: Path
+    fixed: Release | None = None
+    _release: Release | None = None
+    _target: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self) -> Release:
+        if self.fixed is not None:
+            return self.fixed
+        target = os.readlink(self.release_dir / CURRENT) if (self.release_dir / CURRENT).is_symlink() else None
+        with self._lock:
+            if self._release is None or target != self._target:
+                self._release = open_release(self.release_dir) if target is None else load_release(
+                    (self.release_dir / target).resolve())
+                self._target = target
+            return self._release
+
+
+@dataclass
+class Metadata:
+    """VoID, the DCAT-AP.de catalog and the service description of one release."""
+
+    void: Graph
+    catalog: Graph
+    service: Graph
+
+
+class QueryFailed(LodError):
+    """An internal query of a page did not finish; carries the executor's status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+class LodContext:
+    """Per-process state of the app; the executor's child process is started on first use."""
+
+    def __init__(self, settings: Settings, releases: ReleaseHolder) -> None:
+        self.settings = settings
+        self.releases = releases
+        self._metadata: tuple[str, Metadata] | None = None
+        self._local = threading.local()
+
+    @property
+    def executor(self) -> QueryExecutor:
+        """The executor of this thread: each server thread runs its queries in its own child."""
+        executor: QueryExecutor | None = getattr(self._local, "executor", None)
+        if executor is None:
+            executor = self._local.executor = QueryExecutor(
+                timeout=self.settings.query_timeout, max_rows=self.settings.max_rows)
+        return executor
+
+    def query(self, request: QueryRequest) -> QueryOutcome:
+        return self.executor.execute(self.releases.get().store_path, request)
+
+    def select(self, query: str) -> list[dict[str, dict[str, str]]]:
+        """The bindings of an internal SELECT (or ASK: one row ``{"boolean": …}``), as SPARQL JSON."""
+        outcome = self.query(QueryRequest(query=query, format="json"))
+        if outcome.status != 200:
+            raise QueryFailed(outcome.status, outcome.message or "query failed")
+        if outcome.path:
+            with open(outcome.path, "rb") as file:
+                document = json.load(file)
+            os.unlink(outcome.path)
+        else:
+            document = json.loads(outcome.body)
+        if "boolean" in document:
+            return [{"boolean": {"value": str(document["boolean"]).lower()}}]
+        rows: list[dict[str, dict[str, str]]] = document["results"]["bindings"]
+        return rows
+
+    def ask(self, query: str) -> bool:
+        return self.select(query)[0]["boolean"]["value"] == "true"
+
+    def metadata(self) -> Metadata:
+        release = self.releases.get()
+        cached = self._metadata
+        if cached is None or cached[0] != release.manifest.release_id:
+            info = release.manifest.release_info()
+            common = {"public_url": self.settings.public_url, "base_iri": self.settings.base_iri,
+                      "license_iri": self.settings.license}
+            cached = (release.manifest.release_id, Metadata(
+                void=void_graph(info, **common),
+                catalog=catalog_graph(info, publisher=publisher(self.settings), **common),
+                service=service_description(public_url=self.settings.public_url,
+                                            default_graph_triples=release.manifest.triples)))
+            self._metadata = cached
+        return cached[1]
+
+
+def lod_context(app: Flask | None = None) -> LodContext:
+    context: LodContext = (app or current_app).extensions["lod"]
+    return context

@@ -1,0 +1,32 @@
+"""``/download/<name>``: the dumps of the current release, streamed from disk.
+
+Werkzeug's ``send_file`` answers ``ETag``/``Last-Modified`` conditional requests (304) and
+``Range`` requests (206) and streams the file without reading it into memory.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from flask import Blueprint, Response, send_file
+
+from .context import lod_context
+from .errors import error_response
+
+blueprint = Blueprint("downloads", __name__)
+
+
+@blueprint.route("/download/<name>", methods=["GET", "HEAD", "OPTIONS"])
+def download(name: str) -> Response:
+    release = lod_context().releases.get()
+    path = release.dump_path(name)  # only names the manifest lists: nothing else can be reached
+    if path is None:
+        available = ", ".join(d.name for d in release.manifest.dumps)
+        return error_response(404, f"no dump named {name!r}; available: {available}")
+    dump = next(d for d in release.manifest.dumps if d.name == name)
+    mimetype = "application/gzip" if dump.gzipped else dump.format.media_type
+    response = send_file(path, mimetype=mimetype, conditional=True, etag=dump.sha256,
+                         download_name=name, as_attachment=False, max_age=3600)
+    # RFC 9530: the digest of the whole file, whatever range this response carries.
+    response.headers["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(dump.sha256)).decode()}:"
+    return response

@@ -1,0 +1,54 @@
+"""One error shape for every failure: plain text, or JSON for clients that prefer it.
+
+    {"status": 400, "error": "Bad Request", "message": "…"}
+
+Tracebacks, internal paths and exception names never reach the client; they go to the log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from ..errors import LodError
+from ..negotiation import negotiate
+
+log = logging.getLogger(__name__)
+
+
+def error_response(status: int, message: str, *, headers: dict[str, str] | None = None) -> Response:
+    """The error body in the shape the client prefers."""
+    reason = HTTPStatus(status).phrase
+    wanted = negotiate(request.headers.get("Accept"), ["text/plain", "application/json"])
+    if wanted == "application/json":
+        body = json.dumps({"status": status, "error": reason, "message": message}, ensure_ascii=False)
+        response = Response(body + "\n", status, mimetype="application/json")
+    else:
+        response = Response(f"{status} {reason}\n\n{message}\n", status,
+                            content_type="text/plain; charset=utf-8")
+    response.headers.update(headers or {})
+    return response
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(LodError)
+    def lod_error(error: LodError) -> Response:
+        if error.status >= 500:
+            log.error("%s: %s", type(error).__name__, error)
+        return error_response(error.status, str(error))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else {}
+        return error_response(status, error.description or HTTPStatus(status).phrase, headers=headers)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        # A bug: logged with its traceback for us, a plain 500 for the client.
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal error; it has been logged")

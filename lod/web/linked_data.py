@@ -1,0 +1,141 @@
+"""Linked Data: every minted IRI (``/id/…``) and vocabulary IRI (``/def/…``) dereferences.
+
+``/id/x`` answers ``303 See Other`` with the document ``/doc/x``, which is HTML for people and
+Turtle, JSON-LD, N-Triples or RDF/XML for machines, by ``Accept``, a ``format`` parameter or a
+file extension (``/doc/x.ttl``). Official keys lead to their organisation: ``/ags/05358008``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, redirect, request
+
+from ..executor import QueryRequest
+from ..formats import RdfFormat
+from ..negotiation import negotiate
+from ..vocab import IKZ
+from . import pages
+from .context import lod_context
+from .errors import error_response
+from .rdf_response import DOCUMENT_FORMATS, rdf_media_types
+from .sparql import outcome_response
+
+blueprint = Blueprint("linked_data", __name__)
+
+_SAFE_PATH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*(?:/[A-Za-z0-9][A-Za-z0-9._~-]*)*")
+"""Paths that can be part of a minted IRI; anything else (quotes, '>', '..') is not one of ours."""
+
+_EXTENSIONS = {**{f.extension: f.media_type for f in DOCUMENT_FORMATS}, ".html": "text/html"}
+
+
+def iri_of(path: str) -> str | None:
+    """The IRI a local path stands for: ``organisation/kgst`` or ``def/topic/open-source``."""
+    if path != "def" and not _SAFE_PATH.fullmatch(path):
+        return None
+    if path == "def" or path.startswith("def/"):
+        return str(IKZ) + path[len("def/"):]
+    return f"{lod_context().settings.base_iri}id/{path}"
+
+
+def local_path(iri: str) -> str | None:
+    """Where a published IRI is answered on this server, or None for other IRIs."""
+    base = lod_context().settings.base_iri
+    if iri.startswith(f"{base}id/"):
+        return "/id/" + iri[len(base) + 3:]
+    if iri.startswith(str(IKZ)):
+        return "/def/" + iri[len(str(IKZ)):]
+    return None
+
+
+def _exists(iri: str) -> bool:
+    return lod_context().ask(f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }}")
+
+
+@blueprint.route("/id/<path:path>")
+def resource(path: str) -> Response:
+    iri = iri_of(path)
+    if iri is None or "#" in iri or not _exists(iri):
+        return error_response(404, f"nothing is published as {request.path}")
+    return _see_other(f"/doc/{path}")
+
+
+@blueprint.route("/def", defaults={"path": ""})
+@blueprint.route("/def/<path:path>")
+def vocabulary(path: str) -> Response:
+    iri = iri_of(f"def/{path}".rstrip("/"))
+    if iri is None or not _exists(iri):
+        return error_response(404, f"nothing is published as {request.path}")
+    return _see_other(f"/doc/def/{path}".rstrip("/"))
+
+
+def _see_other(location: str) -> Response:
+    if request.query_string:
+        location += "?" + request.query_string.decode("ascii", "replace")
+    response = redirect(location, 303)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@blueprint.route("/doc/<path:path>")
+def document(path: str) -> Response:
+    media_type = None
+    for extension, candidate in _EXTENSIONS.items():
+        if path.endswith(extension):
+            path, media_type = path[: -len(extension)], candidate
+            break
+    iri = iri_of(path)
+    if iri is None or not _exists(iri):
+        return error_response(404, f"nothing is published as {request.path}")
+    offered = ["text/html", *rdf_media_types()]
+    if media_type is None and request.args.get("format"):
+        label = request.args["format"]
+        media_type = "text/html" if label == "html" else RdfFormat.from_label(label).media_type
+        if media_type not in offered:
+            return error_response(406, f"available formats: html, {', '.join(f.label for f in DOCUMENT_FORMATS)}")
+    media_type = media_type or negotiate(request.headers.get("Accept"), offered)
+    if media_type is None:
+        return error_response(406, f"available: {', '.join(offered)}")
+    links = ", ".join(f'</doc/{path}{f.extension}>; rel="alternate"; type="{f.media_type}"'
+                      for f in DOCUMENT_FORMATS)
+    if media_type == "text/html":
+        response = pages.resource_page(iri, path=path)
+    else:
+        response = outcome_response(lod_context().query(QueryRequest(
+            query=describe_query(iri), format=media_type)))
+    response.headers["Link"] = links
+    response.headers["Vary"] = "Accept"
+    response.headers["Content-Location"] = f"/doc/{path}{_extension(media_type)}"
+    return response
+
+
+def _extension(media_type: str) -> str:
+    return next(ext for ext, candidate in _EXTENSIONS.items() if candidate == media_type)
+
+
+def describe_query(iri: str) -> str:
+    """The triples of a document: the resource's own, its hash parts' (two levels deep, e.g. a
+    membership's ``#interval`` and ``#start``), and the triples that point at it."""
+    part = f'STRSTARTS(STR(?h), "{iri}#")'
+    return f"""CONSTRUCT {{ <{iri}> ?p ?o . ?h ?hp ?ho . ?s ?sp <{iri}> }} WHERE {{
+  {{ <{iri}> ?p ?o }}
+  UNION {{ <{iri}> ?p1 ?h . FILTER({part}) ?h ?hp ?ho }}
+  UNION {{ <{iri}> ?p1 ?h1 . FILTER(STRSTARTS(STR(?h1), "{iri}#")) ?h1 ?p2 ?h . FILTER({part}) ?h ?hp ?ho }}
+  UNION {{ ?s ?sp <{iri}> }}
+}}"""
+
+
+_KEYS = {"ags": (re.compile(r"\d{8}"), "ags"), "kreis": (re.compile(r"\d{5}"), "kreisschluessel"),
+         "ars": (re.compile(r"\d{12}"), "ars")}
+
+
+@blueprint.route("/<any(ags, kreis, ars):scheme>/<key>")
+def official_key(scheme: str, key: str) -> Response:
+    pattern, prop = _KEYS[scheme]
+    if not pattern.fullmatch(key):
+        return error_response(404, f"{key!r} is not a valid {prop}")
+    rows = lod_context().select(f'SELECT ?s WHERE {{ ?s <{IKZ}{prop}> "{key}" }} LIMIT 1')
+    target = local_path(rows[0]["s"]["value"]) if rows else None
+    if target is None:
+        return error_response(404, f"no organisation with {prop} {key}")
+    return _see_other(target)

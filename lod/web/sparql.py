@@ -1,0 +1,190 @@
+"""``/sparql``: the SPARQL 1.1 Protocol (query operation only), the service description, and a
+query page for people.
+
+Protocol: https://www.w3.org/TR/sparql11-protocol/ — §2.1.1 query via GET, §2.1.2 via URL-encoded
+POST, §2.1.3 via POST ``application/sparql-query``; §2.1.4 the dataset parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request
+
+from ..executor import QueryOutcome, QueryRequest
+from ..negotiation import negotiate
+from .context import lod_context
+from .errors import error_response
+from .rdf_response import graph_response, rdf_media_types
+
+blueprint = Blueprint("sparql", __name__)
+
+_PROLOGUE = re.compile(r"""(?:\s+|\#[^\n]*\n?|(?:PREFIX\s+[^\s:]*:\s*<[^>]*>)|(?:BASE\s*<[^>]*>))*""",
+                       re.IGNORECASE)
+_UPDATE = re.compile(r"(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b", re.IGNORECASE)
+
+READ_ONLY = ("this endpoint is read-only: SPARQL 1.1 Update operations are not accepted "
+             "(SPARQL 1.1 Protocol §2.2)")
+
+
+def looks_like_update(text: str) -> bool:
+    """Whether the operation after the prologue (PREFIX/BASE, comments) starts like an update."""
+    rest = text[_PROLOGUE.match(text).end():]  # type: ignore[union-attr]
+    return bool(_UPDATE.match(rest))
+
+
+@blueprint.route("/sparql", methods=["GET", "POST", "OPTIONS"])
+def endpoint() -> Response:
+    if request.method == "OPTIONS":
+        return Response(status=204)
+    context = lod_context()
+    if request.method == "GET":
+        queries = request.args.getlist("query")
+        if "update" in request.args:
+            return error_response(403, READ_ONLY)
+        if not queries:
+            return _description()
+    else:
+        kind = request.mimetype
+        if kind == "application/sparql-update" or (kind == "application/x-www-form-urlencoded"
+                                                   and "update" in request.form):
+            return error_response(403, READ_ONLY)
+        if kind == "application/x-www-form-urlencoded":
+            queries = request.form.getlist("query")
+        elif kind == "application/sparql-query":
+            queries = [request.get_data(as_text=True)]
+        else:
+            return error_response(415, "POST a query as application/x-www-form-urlencoded (field "
+                                       "'query') or as application/sparql-query (SPARQL 1.1 Protocol §2.1)")
+    if len(queries) != 1 or not queries[0].strip():
+        return error_response(400, "exactly one non-empty 'query' parameter is required "
+                                   "(SPARQL 1.1 Protocol §2.1)")
+    query = queries[0]
+    if len(query.encode()) > context.settings.max_query_bytes:
+        return error_response(413, f"the query is longer than {context.settings.max_query_bytes} bytes")
+    if looks_like_update(query):
+        return error_response(403, READ_ONLY)
+    values = request.values if request.method == "POST" and request.mimetype != "application/sparql-query" \
+        else request.args
+    wanted = values.get("format")
+    if wanted is None and _prefers_html():
+        return _html_results(query)
+    outcome = context.query(QueryRequest(
+        query=query, accept=request.headers.get("Accept"), format=wanted,
+        default_graphs=tuple(values.getlist("default-graph-uri")),
+        named_graphs=tuple(values.getlist("named-graph-uri"))))
+    return outcome_response(outcome)
+
+
+def outcome_response(outcome: QueryOutcome) -> Response:
+    """A query outcome as an HTTP response; a large result streams from its spool file."""
+    if outcome.status != 200:
+        return error_response(outcome.status, outcome.message or "")
+    media_type = outcome.media_type
+    if media_type.startswith("text/") or media_type.endswith(("+xml", "+json")):
+        media_type += "; charset=utf-8"
+    if outcome.path:
+        stream = open(outcome.path, "rb")  # noqa: SIM115 - closed by the WSGI server
+        os.unlink(outcome.path)  # the open handle keeps it readable; nothing is left behind
+        response = Response(_chunks(stream), 200, content_type=media_type, direct_passthrough=True)
+    else:
+        response = Response(outcome.body, 200, content_type=media_type)
+    response.content_length = outcome.size
+    response.headers["Vary"] = "Accept"
+    if outcome.truncated:
+        # Virtuoso's convention: the result was cut at this many rows (or triples).
+        response.headers["X-SPARQL-MaxRows"] = str(outcome.count)
+    return response
+
+
+def _chunks(stream: Any) -> Any:
+    with stream:
+        while chunk := stream.read(1 << 16):
+            yield chunk
+
+
+def _prefers_html() -> bool:
+    accept = request.headers.get("Accept")
+    return bool(accept) and negotiate(accept, ["application/sparql-results+json", "text/html"]) == "text/html"
+
+
+def _description() -> Response:
+    """GET without a query: the service description, or the query page for a browser."""
+    offered = ["text/html", *rdf_media_types()]
+    chosen = negotiate(request.headers.get("Accept"), offered, default="text/turtle")
+    if chosen == "text/html":
+        return _query_page()
+    return graph_response(lod_context().metadata().service, chosen)
+
+
+EXAMPLES = (
+    ("Kooperationen und ihre Mitglieder / Cooperations and their members", """\
+PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?cooperation ?name (COUNT(?member) AS ?members) WHERE {
+  ?cooperation a org:OrganizationalCollaboration ; skos:prefLabel ?name .
+  FILTER(LANG(?name) = "de")
+  ?membership org:organization ?cooperation ; org:member ?member .
+} GROUP BY ?cooperation ?name ORDER BY DESC(?members)"""),
+    ("Kommunen mit Gemeindeschlüssel / Municipalities with their AGS", """\
+PREFIX ikz: <https://w3id.org/lod-ikz/def/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?municipality ?name ?ags WHERE {
+  ?municipality ikz:ags ?ags ; skos:prefLabel ?name .
+  FILTER(LANG(?name) = "de")
+} ORDER BY ?ags"""),
+    ("Kooperationen einer Kommune / Cooperations of one municipality", """\
+PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX ikz: <https://w3id.org/lod-ikz/def/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?cooperation ?name ?role WHERE {
+  ?city ikz:ags "05358008" .
+  ?membership org:member ?city ; org:organization ?cooperation ; org:role ?r .
+  ?cooperation skos:prefLabel ?name . FILTER(LANG(?name) = "de")
+  ?r skos:prefLabel ?role . FILTER(LANG(?role) = "de")
+}"""),
+    ("Angaben mit Quelle und Datum / Figures with source and date", """\
+PREFIX schema: <https://schema.org/>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?about ?indicator ?value ?date ?source WHERE {
+  ?s a schema:Observation ; schema:observationAbout/skos:prefLabel ?about ;
+     schema:variableMeasured/skos:prefLabel ?indicator ; schema:value ?value ;
+     schema:observationDate ?date ; prov:wasDerivedFrom/dcterms:title ?source .
+  FILTER(LANG(?about) = "de" && LANG(?indicator) = "de")
+} ORDER BY ?date"""),
+)
+
+
+def _query_page(query: str = "", table: dict[str, Any] | None = None, error: str | None = None,
+                status: int = 200) -> Response:
+    html = render_template("query.html", examples=EXAMPLES, query=query or EXAMPLES[0][1],
+                           table=table, error=error)
+    response = Response(html, status, content_type="text/html; charset=utf-8")
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def _html_results(query: str) -> Response:
+    """A browser's query: the result as a table on the query page."""
+    outcome = lod_context().query(QueryRequest(query=query, format="json"))
+    if outcome.status != 200:
+        return _query_page(query, error=outcome.message, status=outcome.status)
+    if outcome.path:
+        with open(outcome.path, "rb") as file:
+            document = json.load(file)
+        os.unlink(outcome.path)
+    else:
+        document = json.loads(outcome.body)
+    if "boolean" in document:
+        table = {"variables": ["ASK"], "rows": [[{"value": str(document["boolean"]).lower()}]]}
+    else:
+        variables = document["head"]["vars"]
+        rows = [[binding.get(v) for v in variables] for binding in document["results"]["bindings"][:1000]]
+        table = {"variables": variables, "rows": rows, "total": len(document["results"]["bindings"]),
+                 "truncated": outcome.truncated}
+    return _query_page(query, table=table)

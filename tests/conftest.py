@@ -18,3 +18,14 @@ def minimal(tmp_path: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(FIXTURES / "minimal", target)
     return target
+
+
+@pytest.fixture(scope="session")
+def release_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A release built once from the minimal fixture, shared by the tests that only read it."""
+    from lod.publish import build_release
+    from lod.settings import Settings
+
+    directory = tmp_path_factory.mktemp("release")
+    build_release(FIXTURES / "minimal", settings=Settings(release_dir=directory), allow_warnings=True)
+    return directory

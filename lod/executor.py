@@ -50,8 +50,9 @@ class QueryRequest:
 
     query: str
     accept: str | None = None
-    format: str | None = None
-    """A format name or media type the client asked for explicitly (``format=json``)."""
+    formats: tuple[str, ...] = ()
+    """Format names or media types the client asked for explicitly (``format=json``); the first
+    that fits the result is used, and none fitting is a 406."""
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
 
@@ -135,21 +136,37 @@ class _Counted:
         self.truncated = next(self.items, None) is not None
 
 
+_ALIASES = {
+    "application/sparql-results+json": "application/json",
+    "application/sparql-results+xml": "application/xml",
+    "application/ld+json": "application/json",
+}
+"""Generic media types clients send for a specific one; the specific one is what they get."""
+
+
 def _choose(request: QueryRequest, offered: list[str]) -> str | None:
-    if request.format:
-        wanted = request.format.lower()
+    for wanted in (f.lower() for f in request.formats):
         for media_type, labels in _LABELS.items():
             if media_type in offered and wanted in labels:
                 return media_type
+    if request.formats:
         return None
-    return negotiate(request.accept, offered)
+    aliases = {_ALIASES[m]: m for m in offered if m in _ALIASES}
+    chosen = negotiate(request.accept, [*offered, *aliases])
+    return aliases.get(chosen, chosen) if chosen else None
 
 
 _LABELS: dict[str, tuple[str, ...]] = {
     **{f.media_type: (f.label, f.media_type) for f in ResultFormat},
     **{f.media_type: (f.label, f.media_type, f.extension.lstrip(".")) for f in GRAPH_FORMATS},
 }
+# Names clients put in `format` (SPARQLWrapper sends its return format there, e.g. n3).
 _LABELS["application/sparql-results+json"] += ("application/json",)
+_LABELS["application/sparql-results+xml"] += ("application/xml",)
+_LABELS["text/turtle"] += ("n3", "text/n3", "application/turtle")
+_LABELS["application/ld+json"] += ("json-ld", "json", "application/json")
+_LABELS["application/rdf+xml"] += ("rdf+xml", "xml", "application/xml")
+_LABELS["application/n-triples"] += ("nt", "n-triples")
 
 
 def evaluate(store: ox.Store, request: QueryRequest, *, max_rows: int, spool_dir: str) -> QueryOutcome:
@@ -172,22 +189,22 @@ def evaluate(store: ox.Store, request: QueryRequest, *, max_rows: int, spool_dir
         offered = [f.media_type for f in ResultFormat]
         chosen = _choose(request, offered)
         if chosen is None:
-            return _not_acceptable(offered)
-        write_boolean(spool, _result_format(chosen), bool(result))
+            return _not_acceptable(offered, request)
+        write_boolean(spool, ResultFormat.from_label(chosen), bool(result))
         return spool.outcome(chosen, count=1, truncated=False)
     if isinstance(result, ox.QuerySolutions):
         offered = [f.media_type for f in ResultFormat]
         chosen = _choose(request, offered)
         if chosen is None:
-            return _not_acceptable(offered)
+            return _not_acceptable(offered, request)
         variables = [v.value for v in result.variables]
-        rows = _Counted((tuple(solution) for solution in result), max_rows)
-        write_solutions(spool, _result_format(chosen), variables, rows)
+        rows = _Counted(result, max_rows)
+        write_solutions(spool, ResultFormat.from_label(chosen), variables, rows)
         return spool.outcome(chosen, count=rows.count, truncated=rows.truncated)
     offered = [f.media_type for f in GRAPH_FORMATS]
     chosen = _choose(request, offered)
     if chosen is None:
-        return _not_acceptable(offered)
+        return _not_acceptable(offered, request)
     triples = _Counted(result, max_rows)
     rdf_format = next(f for f in GRAPH_FORMATS if f.media_type == chosen)
     ox.serialize(triples, spool, format=_OX_GRAPH_FORMATS[rdf_format])
@@ -195,13 +212,11 @@ def evaluate(store: ox.Store, request: QueryRequest, *, max_rows: int, spool_dir
     return spool.outcome(chosen, count=triples.count, truncated=triples.truncated)
 
 
-def _result_format(media_type: str) -> ResultFormat:
-    return next(f for f in ResultFormat if f.media_type == media_type)
-
-
-def _not_acceptable(offered: list[str]) -> QueryOutcome:
-    return error(406, "none of the formats in the Accept header (or the format parameter) can "
-                      f"represent this result; available: {', '.join(offered)}")
+def _not_acceptable(offered: list[str], request: QueryRequest) -> QueryOutcome:
+    asked = f"format={', '.join(request.formats)}" if request.formats else f"Accept: {request.accept}"
+    names = ", ".join(_LABELS[m][0] for m in offered)
+    return error(406, f"no format asked for ({asked}) can represent this result; available: "
+                      f"{', '.join(offered)} (format= {names})")
 
 
 def _child_main(connection: Connection, max_rows: int, spool_dir: str) -> None:

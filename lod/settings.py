@@ -35,8 +35,8 @@ class Settings:
     """Seconds a query may take to evaluate and serialise; then it is stopped (HTTP 504)."""
     max_rows: int = 100_000
     """Rows (SELECT) or triples (CONSTRUCT/DESCRIBE) returned at most; more are cut, with a header."""
-    max_query_bytes: int = 100_000
-    """Longest query (and longest request body) accepted, in bytes."""
+    max_query_bytes: int = 1_000_000
+    """Longest query accepted, in bytes (federation engines send large VALUES blocks)."""
     dataset_name: str = "lod-ikz"
     """File name stem of the dumps."""
     license: str = "http://dcat-ap.de/def/licenses/cc-by/4.0"
@@ -98,7 +98,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _convert(name: str, default: Any, value: Any) -> Any:
-    if default is MISSING or isinstance(value, type(default)) and not isinstance(value, bool):
+    if default is MISSING or (isinstance(value, type(default)) and not isinstance(value, bool)):
         return value
     try:
         if isinstance(default, bool):

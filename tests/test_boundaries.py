@@ -9,7 +9,9 @@ import lod
 
 
 def test_core_imports_neither_flask_nor_click() -> None:
-    code = ("import sys, lod, lod.mapping, lod.validate, lod.sources, lod.report, lod.pipeline; "
+    code = ("import sys, lod, lod.mapping, lod.validate, lod.sources, lod.report, lod.pipeline, "
+            "lod.publish, lod.store, lod.executor, lod.metadata, lod.results, lod.negotiation, "
+            "lod.describe, lod.settings; "
             "print(','.join(m for m in ('flask', 'click', 'werkzeug') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == ""

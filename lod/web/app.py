@@ -24,9 +24,11 @@ def create_app(settings: Settings | None = None, release: Release | None = None)
     Usable under any WSGI server; ``lod serve`` runs it under gunicorn."""
     settings = settings or Settings.load()
     app = Flask(__name__)
+    # URL-encoding can triple a query's size; the decoded query is checked against the limit.
+    body_limit = 3 * settings.max_query_bytes + 4096
     app.config.update(
-        MAX_CONTENT_LENGTH=settings.max_query_bytes + 4096,  # a form-encoded query plus its fields
-        MAX_FORM_MEMORY_SIZE=settings.max_query_bytes + 4096,
+        MAX_CONTENT_LENGTH=body_limit,
+        MAX_FORM_MEMORY_SIZE=body_limit,
         JSON_AS_ASCII=False,
     )
     app.extensions["lod"] = LodContext(settings, ReleaseHolder(settings.release_dir, fixed=release))

@@ -32,7 +32,8 @@ class ReleaseHolder:
     def get(self) -> Release:
         if self.fixed is not None:
             return self.fixed
-        target = os.readlink(self.release_dir / CURRENT) if (self.release_dir / CURRENT).is_symlink() else None
+        link = self.release_dir / CURRENT
+        target = os.readlink(link) if link.is_symlink() else None
         with self._lock:
             if self._release is None or target != self._target:
                 self._release = open_release(self.release_dir) if target is None else load_release(
@@ -81,7 +82,7 @@ class LodContext:
 
     def select(self, query: str) -> list[dict[str, dict[str, str]]]:
         """The bindings of an internal SELECT (or ASK: one row ``{"boolean": …}``), as SPARQL JSON."""
-        outcome = self.query(QueryRequest(query=query, format="json"))
+        outcome = self.query(QueryRequest(query=query, formats=("json",)))
         if outcome.status != 200:
             raise QueryFailed(outcome.status, outcome.message or "query failed")
         if outcome.path:

@@ -92,7 +92,8 @@ def document(path: str) -> Response:
         label = request.args["format"]
         media_type = "text/html" if label == "html" else RdfFormat.from_label(label).media_type
         if media_type not in offered:
-            return error_response(406, f"available formats: html, {', '.join(f.label for f in DOCUMENT_FORMATS)}")
+            names = ", ".join(f.label for f in DOCUMENT_FORMATS)
+            return error_response(406, f"available formats: html, {names}")
     media_type = media_type or negotiate(request.headers.get("Accept"), offered)
     if media_type is None:
         return error_response(406, f"available: {', '.join(offered)}")
@@ -102,7 +103,7 @@ def document(path: str) -> Response:
         response = pages.resource_page(iri, path=path)
     else:
         response = outcome_response(lod_context().query(QueryRequest(
-            query=describe_query(iri), format=media_type)))
+            query=describe_query(iri), formats=(media_type,))))
     response.headers["Link"] = links
     response.headers["Vary"] = "Accept"
     response.headers["Content-Location"] = f"/doc/{path}{_extension(media_type)}"

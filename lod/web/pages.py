@@ -4,11 +4,51 @@ from __future__ import annotations
 
 from flask import Response, render_template, request
 
-from ..describe import Term, describe
+from ..describe import LABEL_PROPERTIES, MembershipRow, ResourceView, Statement, Term, describe
+from ..vocab import DCTERMS, ORG, SCHEMA, SKOS, XSD
 from .context import lod_context
 from .rdf_response import DOCUMENT_FORMATS
 
 LANGUAGES = ("de", "en")
+
+TEXT = {
+    "de": {
+        "types": "Typ", "properties": "Eigenschaften",
+        "members": "Mitglieder", "memberships": "Mitgliedschaften", "people": "Personen",
+        "member": "Mitglied", "organisation": "Kooperation oder Organisation", "person": "Person",
+        "role": "Rolle", "post": "Stelle", "period": "Zeitraum", "membership": "Mitgliedschaft",
+        "incoming": "Verweise auf diese Ressource",
+        "incoming_intro": "Andere Ressourcen, die mit der genannten Eigenschaft hierauf verweisen.",
+        "sources": "Quellen", "formats": "Maschinenlesbar",
+        "formats_intro": "Diese Beschreibung gibt es auch als RDF:", "iri": "IRI",
+        "since": "seit", "until": "bis", "as_of": "Stand", "parts": "Weitere Angaben",
+        "language": "Sprache",
+    },
+    "en": {
+        "types": "Type", "properties": "Properties",
+        "members": "Members", "memberships": "Memberships", "people": "People",
+        "member": "Member", "organisation": "Cooperation or organisation", "person": "Person",
+        "role": "Role", "post": "Post", "period": "Period", "membership": "Membership",
+        "incoming": "Referenced by",
+        "incoming_intro": "Other resources that point at this one with the property named.",
+        "sources": "Sources", "formats": "Machine-readable",
+        "formats_intro": "This description is also available as RDF:", "iri": "IRI",
+        "since": "since", "until": "until", "as_of": "as of", "parts": "Further details",
+        "language": "Language",
+    },
+}
+"""The words of the page around the data, by page language."""
+
+LANGUAGE_NAMES = {"de": {"de": "Deutsch", "en": "Englisch"}, "en": {"de": "German", "en": "English"}}
+FORMAT_NAMES = {"turtle": "Turtle", "jsonld": "JSON-LD", "ntriples": "N-Triples", "rdfxml": "RDF/XML"}
+MONTHS = {
+    "de": ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
+           "Oktober", "November", "Dezember"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"),
+}
+_FIRST = (str(SKOS.altLabel), str(DCTERMS.description), str(SKOS.definition), str(SCHEMA.description))
+"""Properties shown before the others, which follow in the order of their labels."""
 
 
 def page_language() -> str:
@@ -17,6 +57,30 @@ def page_language() -> str:
     if chosen in LANGUAGES:
         return chosen
     return request.accept_languages.best_match(LANGUAGES, default="de") or "de"
+
+
+def readable_date(value: str, datatype: str | None, language: str) -> str:
+    """A date as people write it, keeping its precision: ``2016-09`` (``xsd:gYearMonth``) is
+    "September 2016", ``2014-01-24`` (``xsd:date``) "24. Januar 2014" or "24 January 2014".
+    Anything else is returned as it is.
+
+    >>> readable_date("2014-01-24", "http://www.w3.org/2001/XMLSchema#date", "de")
+    '24. Januar 2014'
+    """
+    parts = value.split("-")
+    try:
+        if datatype == str(XSD.gYearMonth) and len(parts) == 2:
+            return f"{MONTHS[language][int(parts[1]) - 1]} {int(parts[0])}"
+        if datatype == str(XSD.date) and len(parts) == 3:
+            day, month, year = int(parts[2]), MONTHS[language][int(parts[1]) - 1], int(parts[0])
+            return f"{day}. {month} {year}" if language == "de" else f"{day} {month} {year}"
+    except (ValueError, IndexError):
+        pass
+    return value
+
+
+def is_date(term: Term) -> bool:
+    return term.kind == "literal" and term.datatype in (str(XSD.date), str(XSD.gYearMonth), str(XSD.gYear))
 
 
 def resource_page(iri: str, *, path: str) -> Response:
@@ -29,18 +93,79 @@ def resource_page(iri: str, *, path: str) -> Response:
     def href(term: Term) -> str | None:
         if term.kind != "uri":
             return None
+        if term.value.startswith(iri + "#"):
+            return None  # a part of this resource is shown where it is referred to
         return local_path(term.value) or (term.value if term.value.startswith(("http:", "https:")) else None)
 
-    def label(term: Term) -> str:
-        return term.labels.best(language) or _short(term.value)
-
     html = render_template(
-        "resource.html", view=view, language=language, href=href, label=label,
+        "resource.html", view=view, language=language, text=TEXT[language],
+        date=lambda term: readable_date(term.value, term.datatype, language),
+        language_names=LANGUAGE_NAMES[language],
+        href=href, short=_short, is_date=is_date,
         link=lambda target: local_path(target) or target,
-        title=view.labels.best(language) or _short(iri), path=path,
-        alternates=[(f.label, f.media_type, f"/doc/{path}{f.extension}") for f in DOCUMENT_FORMATS],
+        title=_title(view, language), other_labels=_other_labels(view, language),
+        properties=_ordered(_without_title(view), language),
+        incoming=_ordered(view.incoming, language),
+        members=_sorted_rows([m for m in view.members if m.post is None], language),
+        people=_sorted_rows([m for m in view.members if m.post is not None], language),
+        memberships=_sorted_rows(view.memberships, language),
+        path=path, alternates=[(FORMAT_NAMES.get(f.label, f.label), f.media_type,
+                                f"/doc/{path}{f.extension}") for f in DOCUMENT_FORMATS],
         settings=context.settings)
     return Response(html, content_type="text/html; charset=utf-8")
+
+
+def _title(view: ResourceView, language: str) -> tuple[str, str]:
+    """The heading of the page and its language: the best label, else for a membership its
+    member and organisation, else the last part of the IRI."""
+    picked = view.labels.pick(language)
+    if picked:
+        return picked
+    by_property = {s.property.value: s.values for s in view.properties}
+    sides = [by_property.get(str(p), []) for p in (ORG.member, ORG.organization)]
+    if all(sides):
+        names = [side[0].labels.best(language) or _short(side[0].value) for side in sides]
+        return language, " – ".join(names)
+    return "", _short(view.iri)
+
+
+def _other_labels(view: ResourceView, language: str) -> list[tuple[str, str]]:
+    title = view.labels.pick(language)
+    return [(lang, text) for lang, text in view.labels.by_language.items() if (lang, text) != title]
+
+
+def _without_title(view: ResourceView) -> list[Statement]:
+    """The properties without the names the heading shows already."""
+    shown = set(view.labels.by_language.items())
+    kept = []
+    for statement in view.properties:
+        if statement.property.value in LABEL_PROPERTIES:
+            values = [t for t in statement.values
+                      if t.kind != "literal" or (t.language or "", t.value) not in shown]
+            if values:
+                kept.append(Statement(statement.property, values))
+        else:
+            kept.append(statement)
+    return kept
+
+
+def _ordered(statements: list[Statement], language: str) -> list[Statement]:
+    """Statements in reading order: names and descriptions first, then by label; within one,
+    values in the page's language first."""
+    def key(statement: Statement) -> tuple[int, str]:
+        prop = statement.property
+        rank = _FIRST.index(prop.value) if prop.value in _FIRST else len(_FIRST)
+        return rank, (prop.labels.best(language) or _short(prop.value)).casefold()
+
+    def value_key(term: Term) -> tuple[bool, bool, str]:
+        return (term.kind != "uri", term.language not in (None, language),
+                (term.labels.best(language) or term.value).casefold())
+
+    return [Statement(s.property, sorted(s.values, key=value_key)) for s in sorted(statements, key=key)]
+
+
+def _sorted_rows(rows: list[MembershipRow], language: str) -> list[MembershipRow]:
+    return sorted(rows, key=lambda m: (m.party.labels.best(language) or _short(m.party.value)).casefold())
 
 
 def _short(iri: str) -> str:

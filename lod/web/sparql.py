@@ -69,11 +69,11 @@ def endpoint() -> Response:
         return error_response(403, READ_ONLY)
     values = request.values if request.method == "POST" and request.mimetype != "application/sparql-query" \
         else request.args
-    wanted = values.get("format")
-    if wanted is None and _prefers_html():
+    wanted = tuple(values.getlist("format"))
+    if not wanted and _prefers_html():
         return _html_results(query)
     outcome = context.query(QueryRequest(
-        query=query, accept=request.headers.get("Accept"), format=wanted,
+        query=query, accept=request.headers.get("Accept"), formats=wanted,
         default_graphs=tuple(values.getlist("default-graph-uri")),
         named_graphs=tuple(values.getlist("named-graph-uri"))))
     return outcome_response(outcome)
@@ -171,7 +171,7 @@ def _query_page(query: str = "", table: dict[str, Any] | None = None, error: str
 
 def _html_results(query: str) -> Response:
     """A browser's query: the result as a table on the query page."""
-    outcome = lod_context().query(QueryRequest(query=query, format="json"))
+    outcome = lod_context().query(QueryRequest(query=query, formats=("json",)))
     if outcome.status != 200:
         return _query_page(query, error=outcome.message, status=outcome.status)
     if outcome.path:

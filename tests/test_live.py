@@ -1,0 +1,161 @@
+"""A real `lod serve` process (gunicorn) queried by a real SPARQL client, SPARQLWrapper."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from xml.dom.minidom import Document
+
+import pyoxigraph as ox
+import pytest
+from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
+
+from lod.publish import open_release
+from lod.store import open_store
+
+KGST = "https://w3id.org/lod-ikz/id/organisation/kgst"
+SELECT = f"SELECT ?p ?o WHERE {{ <{KGST}> ?p ?o }} ORDER BY ?p ?o"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen[bytes], deadline: float) -> None:
+    """Poll /healthz until it answers 200; fail early if the server died."""
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"lod serve exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)  # the server is starting; ask again shortly
+    raise TimeoutError("lod serve did not become healthy in time")
+
+
+@pytest.fixture(scope="module")
+def server(release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lod", "serve", "--release-dir", str(release_dir),
+             "--port", str(port), "--workers", "2"],
+            stdout=output, stderr=subprocess.STDOUT, env={**os.environ, "LOD_QUERY_TIMEOUT": "5"})
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            wait_until_healthy(url, process, time.monotonic() + 60)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def client(url: str, fmt: str, *, method: str = "GET") -> SPARQLWrapper:
+    wrapper = SPARQLWrapper(f"{url}sparql")
+    wrapper.setReturnFormat(fmt)
+    wrapper.setMethod(method)
+    return wrapper
+
+
+@pytest.mark.parametrize("method", ["GET", POST])
+def test_select_json(server: str, method: str) -> None:
+    wrapper = client(server, JSON, method=method)
+    wrapper.setQuery(SELECT)
+    result = wrapper.queryAndConvert()
+    assert isinstance(result, dict)
+    values = {b["o"]["value"] for b in result["results"]["bindings"]}
+    assert "Kommunale Gemeinschaftsstelle für Verwaltungsmanagement" in values
+
+
+def test_select_xml(server: str) -> None:
+    wrapper = client(server, XML)
+    wrapper.setQuery(SELECT)
+    document = wrapper.queryAndConvert()
+    assert isinstance(document, Document)
+    literals = [n.firstChild.data for n in document.getElementsByTagName("literal") if n.firstChild]
+    assert "KGSt" in literals
+
+
+@pytest.mark.parametrize(("fmt", "separator"), [(CSV, ","), (TSV, "\t")])
+def test_select_csv_tsv(server: str, fmt: str, separator: str) -> None:
+    wrapper = client(server, fmt)
+    wrapper.setQuery(SELECT)
+    text = wrapper.queryAndConvert().decode("utf-8")  # type: ignore[union-attr]
+    header, *lines = text.splitlines()
+    assert header.replace("?", "") == f"p{separator}o"
+    assert any("KGSt" in line for line in lines)
+
+
+@pytest.mark.parametrize("fmt", [JSON, XML])
+def test_ask(server: str, fmt: str) -> None:
+    wrapper = client(server, fmt)
+    wrapper.setQuery(f"ASK {{ <{KGST}> ?p ?o }}")
+    result = wrapper.queryAndConvert()
+    if fmt == JSON:
+        assert result == {"head": {}, "boolean": True}
+    else:
+        assert result.getElementsByTagName("boolean")[0].firstChild.data == "true"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("fmt", "parse_as"), [
+    (TURTLE, ox.RdfFormat.TURTLE), (N3, ox.RdfFormat.TURTLE), (JSONLD, ox.RdfFormat.JSON_LD),
+    (RDFXML, ox.RdfFormat.RDF_XML),
+])
+def test_construct(server: str, fmt: str, parse_as: ox.RdfFormat) -> None:
+    wrapper = client(server, fmt)
+    wrapper.setQuery(f"CONSTRUCT {{ <{KGST}> ?p ?o }} WHERE {{ <{KGST}> ?p ?o }}")
+    response = wrapper.query().response
+    body = response.read()
+    triples = list(ox.parse(body, format=parse_as))
+    assert len(triples) > 5
+    assert all(str(t.subject) == f"<{KGST}>" for t in triples)
+
+
+def test_long_query_by_post(server: str) -> None:
+    values = " ".join(f"<{KGST}-{n}>" for n in range(2000)) + f" <{KGST}>"
+    wrapper = client(server, JSON, method=POST)
+    wrapper.setQuery(f"SELECT ?s (COUNT(*) AS ?n) WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }} GROUP BY ?s")
+    result = wrapper.queryAndConvert()
+    assert [b["s"]["value"] for b in result["results"]["bindings"]] == [KGST]  # type: ignore[index]
+
+
+def test_dump_download_equals_the_store(server: str, release_dir: Path) -> None:
+    release = open_release(release_dir)
+    with urllib.request.urlopen(f"{server}download/lod-ikz.nt.gz", timeout=10) as response:
+        body = response.read()
+        assert response.headers["Content-Type"] == "application/gzip"
+    dump = next(d for d in release.manifest.dumps if d.name == "lod-ikz.nt.gz")
+    assert hashlib.sha256(body).hexdigest() == dump.sha256
+    downloaded = {str(t) for t in ox.parse(gzip.decompress(body), format=ox.RdfFormat.N_TRIPLES)}
+    stored = {str(q.triple) for q in open_store(release.store_path).quads_for_pattern(
+        None, None, None, ox.DefaultGraph())}
+    assert downloaded == stored
+
+
+def test_linked_data_over_http(server: str) -> None:
+    request = urllib.request.Request(f"{server}id/organisation/kgst", headers={"Accept": "text/turtle"})
+    with urllib.request.urlopen(request, timeout=10) as response:  # follows the 303
+        assert response.url.endswith("/doc/organisation/kgst")
+        assert response.headers["Content-Type"].startswith("text/turtle")
+        assert f"<{KGST}>".encode() in response.read()
+
+
+def test_void_over_http(server: str) -> None:
+    request = urllib.request.Request(f"{server}.well-known/void", headers={"Accept": "application/ld+json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        document = json.loads(response.read())
+    assert document

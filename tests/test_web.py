@@ -1,0 +1,303 @@
+"""The web app in-process: SPARQL protocol, limits, Linked Data, downloads, metadata, errors."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from flask.testing import FlaskClient
+
+from lod.settings import Settings
+from lod.web import create_app
+
+BASE = "https://w3id.org/lod-ikz/"
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+@pytest.fixture(scope="module")
+def client(release_dir: Path) -> Iterator[FlaskClient]:
+    app = create_app(Settings(release_dir=release_dir, query_timeout=2, max_rows=50,
+                              max_query_bytes=100_000))
+    yield app.test_client()
+
+
+def rows(response: object) -> list[dict[str, dict[str, str]]]:
+    document = json.loads(response.data)  # type: ignore[attr-defined]
+    bindings: list[dict[str, dict[str, str]]] = document["results"]["bindings"]
+    return bindings
+
+
+# --- the protocol -------------------------------------------------------------------------
+
+
+def test_query_by_get_post_form_and_post_body_agree(client: FlaskClient) -> None:
+    accept = {"Accept": "application/sparql-results+json"}
+    by_get = client.get("/sparql", query_string={"query": COUNT}, headers=accept)
+    by_form = client.post("/sparql", data={"query": COUNT}, headers=accept)
+    by_body = client.post("/sparql", data=COUNT.encode(), headers={
+        **accept, "Content-Type": "application/sparql-query"})
+    assert by_get.status_code == by_form.status_code == by_body.status_code == 200
+    counts = {rows(r)[0]["n"]["value"] for r in (by_get, by_form, by_body)}
+    assert len(counts) == 1 and int(counts.pop()) > 100
+
+
+@pytest.mark.parametrize(("accept", "expected"), [
+    ("application/sparql-results+json", "application/sparql-results+json"),
+    ("application/sparql-results+xml", "application/sparql-results+xml"),
+    ("text/csv", "text/csv"),
+    ("text/tab-separated-values", "text/tab-separated-values"),
+    ("text/csv;q=0.5, application/sparql-results+xml;q=0.9", "application/sparql-results+xml"),
+    ("application/json", "application/sparql-results+json"),
+    ("*/*", "application/sparql-results+json"),
+    ("application/*;q=0.8, text/csv;q=0.9", "text/csv"),
+])
+def test_select_formats_by_accept(client: FlaskClient, accept: str, expected: str) -> None:
+    response = client.get("/sparql", query_string={"query": COUNT}, headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.mimetype == expected
+    assert response.headers["Vary"] == "Accept"
+
+
+@pytest.mark.parametrize(("label", "expected"), [
+    ("json", "application/sparql-results+json"), ("xml", "application/sparql-results+xml"),
+    ("csv", "text/csv"), ("tsv", "text/tab-separated-values"),
+])
+def test_format_parameter_overrides_accept(client: FlaskClient, label: str, expected: str) -> None:
+    response = client.get("/sparql", query_string={"query": COUNT, "format": label},
+                          headers={"Accept": "text/plain"})
+    assert response.status_code == 200 and response.mimetype == expected
+
+
+@pytest.mark.parametrize(("accept", "fmt"), [
+    ("text/turtle", ox.RdfFormat.TURTLE), ("application/n-triples", ox.RdfFormat.N_TRIPLES),
+    ("application/ld+json", ox.RdfFormat.JSON_LD), ("application/rdf+xml", ox.RdfFormat.RDF_XML),
+])
+def test_construct_and_describe_formats(client: FlaskClient, accept: str, fmt: ox.RdfFormat) -> None:
+    for query in (f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ BIND(<{BASE}id/organisation/kgst> AS ?s) ?s ?p ?o }}",
+                  f"DESCRIBE <{BASE}id/organisation/kgst>"):
+        response = client.get("/sparql", query_string={"query": query}, headers={"Accept": accept})
+        assert response.status_code == 200, response.data
+        assert response.mimetype == accept
+        triples = list(ox.parse(response.data, format=fmt))
+        assert any(str(t.subject) == f"<{BASE}id/organisation/kgst>" for t in triples)
+
+
+def test_ask(client: FlaskClient) -> None:
+    query = f"ASK {{ <{BASE}id/organisation/kgst> ?p ?o }}"
+    response = client.get("/sparql", query_string={"query": query, "format": "json"})
+    assert json.loads(response.data) == {"head": {}, "boolean": True}
+
+
+def test_not_acceptable(client: FlaskClient) -> None:
+    response = client.get("/sparql", query_string={"query": COUNT}, headers={"Accept": "image/png"})
+    assert response.status_code == 406
+    assert "application/sparql-results+json" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["SELEC * WHERE { ?s ?p ?o }", "SELECT * WHERE { ?s ?p }", "}}}{{{"])
+def test_malformed_query_is_400_with_the_parsers_message(client: FlaskClient, query: str) -> None:
+    response = client.get("/sparql", query_string={"query": query})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "not valid SPARQL" in text and "error at" in text
+    assert "Traceback" not in text and "/lod/" not in text
+
+
+@pytest.mark.parametrize(("method", "options"), [
+    ("get", {"query_string": {"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}}),
+    ("get", {"query_string": {"query": "PREFIX x: <urn:x#>\n# c\nDELETE WHERE { ?s ?p ?o }"}}),
+    ("get", {"query_string": {"update": "CLEAR ALL"}}),
+    ("post", {"data": {"update": "DROP ALL"}}),
+    ("post", {"data": b"LOAD <http://example.org/>", "content_type": "application/sparql-update"}),
+])
+def test_updates_are_refused(client: FlaskClient, method: str, options: dict[str, object]) -> None:
+    response = getattr(client, method)("/sparql", **options)
+    assert response.status_code == 403
+    assert "read-only" in response.get_data(as_text=True)
+    assert client.get("/sparql", query_string={"query": COUNT, "format": "json"}).status_code == 200
+
+
+@pytest.mark.parametrize(("options", "status"), [
+    ({"method": "POST", "data": b"x", "content_type": "text/plain"}, 415),
+    ({"method": "GET", "query_string": [("query", COUNT), ("query", COUNT)]}, 400),
+    ({"method": "POST", "data": {"query": "  "}}, 400),
+    ({"method": "GET", "query_string": {"query": "SELECT * WHERE { ?s ?p ?o } #" + "x" * 200_000}}, 413),
+])
+def test_protocol_errors(client: FlaskClient, options: dict[str, object], status: int) -> None:
+    assert client.open("/sparql", **options).status_code == status  # type: ignore[arg-type]
+
+
+def test_result_size_is_bounded_and_the_cut_is_signalled(client: FlaskClient) -> None:
+    response = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o }", "format": "json"})
+    assert response.status_code == 200
+    assert len(rows(response)) == 50
+    assert response.headers["X-SPARQL-MaxRows"] == "50"
+    small = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 3",
+                                                "format": "json"})
+    assert "X-SPARQL-MaxRows" not in small.headers
+
+
+def test_a_slow_query_is_stopped_and_the_next_one_served(client: FlaskClient) -> None:
+    started = time.monotonic()
+    response = client.get("/sparql", query_string={"query": SLOW, "format": "json"})
+    elapsed = time.monotonic() - started
+    assert response.status_code == 504
+    assert "longer than the limit of 2 seconds" in response.get_data(as_text=True)
+    assert elapsed < 2 + 3
+    after = client.get("/sparql", query_string={"query": COUNT, "format": "json"})
+    assert after.status_code == 200
+
+
+def test_dataset_parameters_select_graphs(client: FlaskClient) -> None:
+    concepts = "SELECT (COUNT(*) AS ?n) WHERE { ?c a <http://www.w3.org/2004/02/skos/core#Concept> }"
+    organisations = "SELECT (COUNT(*) AS ?n) WHERE { ?o a <http://www.w3.org/ns/org#Organization> }"
+    vocabulary = {"default-graph-uri": "https://w3id.org/lod-ikz/def/", "format": "json"}
+    assert int(rows(client.get("/sparql", query_string={"query": concepts, **vocabulary}))[0]["n"]["value"]) > 50
+    assert rows(client.get("/sparql", query_string={"query": organisations, **vocabulary}))[0]["n"]["value"] == "0"
+    named = client.get("/sparql", query_string={
+        "query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", "format": "json",
+        "named-graph-uri": "https://w3id.org/lod-ikz/def/"})
+    assert [r["g"]["value"] for r in rows(named)] == ["https://w3id.org/lod-ikz/def/"]
+
+
+def test_service_description_and_query_page(client: FlaskClient) -> None:
+    description = client.get("/sparql", headers={"Accept": "text/turtle"})
+    graph = list(ox.parse(description.data, format=ox.RdfFormat.TURTLE))
+    assert any(str(t.object) == "<http://www.w3.org/ns/sparql-service-description#Service>" for t in graph)
+    page = client.get("/sparql", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.mimetype == "text/html" and b"<textarea" in page.data
+
+
+def test_browser_query_shows_a_table(client: FlaskClient) -> None:
+    response = client.get("/sparql", query_string={"query": COUNT}, headers={"Accept": "text/html"})
+    assert response.status_code == 200 and b"<table>" in response.data
+
+
+# --- HTTP behaviour -----------------------------------------------------------------------
+
+
+def test_cors_and_preflight(client: FlaskClient) -> None:
+    preflight = client.options("/sparql", headers={
+        "Origin": "https://portal.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "Content-Type"})
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "Content-Type" in preflight.headers["Access-Control-Allow-Headers"]
+    response = client.get("/sparql", query_string={"query": COUNT}, headers={"Origin": "https://x.example"})
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize("path", ["/", "/sparql", "/nothing-here", "/doc/organisation/kgst"])
+def test_security_headers_everywhere(client: FlaskClient, path: str) -> None:
+    headers = client.get(path).headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(("accept", "body"), [
+    ("application/json", {"status": 404, "error": "Not Found"}),
+    ("text/plain", "404 Not Found\n\n"),
+])
+def test_error_body_shape(client: FlaskClient, accept: str, body: object) -> None:
+    response = client.get("/nowhere", headers={"Accept": accept})
+    assert response.status_code == 404
+    if isinstance(body, dict):
+        document = response.get_json()
+        assert {k: document[k] for k in body} == body and document["message"]
+    else:
+        assert response.get_data(as_text=True).startswith(body)  # type: ignore[arg-type]
+
+
+# --- Linked Data --------------------------------------------------------------------------
+
+
+def test_id_answers_303_to_its_document(client: FlaskClient) -> None:
+    response = client.get("/id/organisation/kgst")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/doc/organisation/kgst"
+
+
+@pytest.mark.parametrize(("path", "accept", "media_type"), [
+    ("/doc/organisation/kgst", "text/turtle", "text/turtle"),
+    ("/doc/organisation/kgst", "application/ld+json", "application/ld+json"),
+    ("/doc/organisation/kgst", "application/n-triples", "application/n-triples"),
+    ("/doc/organisation/kgst", "application/rdf+xml", "application/rdf+xml"),
+    ("/doc/organisation/kgst", "text/html", "text/html"),
+    ("/doc/organisation/kgst.ttl", "text/html", "text/turtle"),
+    ("/doc/organisation/kgst.jsonld", None, "application/ld+json"),
+    ("/doc/organisation/kgst?format=ntriples", "text/html", "application/n-triples"),
+    ("/doc/def/topic/open-source", "text/turtle", "text/turtle"),
+])
+def test_document_negotiation(client: FlaskClient, path: str, accept: str | None, media_type: str) -> None:
+    response = client.get(path, headers={"Accept": accept} if accept else {})
+    assert response.status_code == 200
+    assert response.mimetype == media_type
+    assert response.headers["Vary"] == "Accept"
+    assert 'rel="alternate"' in response.headers["Link"]
+
+
+def test_document_holds_the_resource_and_its_parts(client: FlaskClient) -> None:
+    response = client.get("/doc/membership/oss--kgst.nt")
+    subjects = {str(t.subject) for t in ox.parse(response.data, format=ox.RdfFormat.N_TRIPLES)}
+    iri = f"{BASE}id/membership/oss--kgst"
+    assert {f"<{iri}>", f"<{iri}#interval>", f"<{iri}#start>"} <= subjects
+
+
+@pytest.mark.parametrize("path", [
+    "/id/organisation/nobody", "/doc/organisation/nobody", "/id/organisation/kgst%3E%20%3Fp",
+    "/doc/organisation/..%2F..%2Fetc%2Fpasswd", "/def/nothing", "/ags/99999999", "/ags/123",
+])
+def test_unknown_resources_are_404(client: FlaskClient, path: str) -> None:
+    assert client.get(path).status_code == 404
+
+
+def test_official_key_redirects_to_the_organisation(client: FlaskClient) -> None:
+    response = client.get("/ags/14612000")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/id/organisation/dresden"
+
+
+# --- downloads and metadata ---------------------------------------------------------------
+
+
+def test_download_with_conditional_and_range_requests(client: FlaskClient, release_dir: Path) -> None:
+    on_disk = next((release_dir / "current" / "dumps").glob("lod-ikz.nt.gz")).read_bytes()
+    # Responses are closed as a WSGI server closes them, which closes the file they stream.
+    with client.get("/download/lod-ikz.nt.gz") as full:
+        assert full.status_code == 200 and full.mimetype == "application/gzip"
+        assert full.data == on_disk
+        assert full.headers["Repr-Digest"].startswith("sha-256=:")
+        etag, modified = full.headers["ETag"], full.headers["Last-Modified"]
+    with client.get("/download/lod-ikz.nt.gz", headers={"If-None-Match": etag}) as cached:
+        assert cached.status_code == 304
+    with client.get("/download/lod-ikz.nt.gz", headers={"If-Modified-Since": modified}) as cached:
+        assert cached.status_code == 304
+    with client.get("/download/lod-ikz.nt.gz", headers={"Range": "bytes=10-19"}) as part:
+        assert part.status_code == 206 and part.data == on_disk[10:20]
+
+
+@pytest.mark.parametrize("name", ["nothing.ttl", "..%2Fmanifest.json", "%2E%2E%2F%2E%2E%2Fetc%2Fpasswd"])
+def test_download_serves_only_dumps(client: FlaskClient, name: str) -> None:
+    assert client.get(f"/download/{name}").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/.well-known/void", "/catalog"])
+@pytest.mark.parametrize("accept", ["text/turtle", "application/ld+json", "application/rdf+xml"])
+def test_metadata_is_negotiated(client: FlaskClient, path: str, accept: str) -> None:
+    response = client.get(path, headers={"Accept": accept})
+    assert response.status_code == 200 and response.mimetype == accept
+    fmt = {"text/turtle": ox.RdfFormat.TURTLE, "application/ld+json": ox.RdfFormat.JSON_LD,
+           "application/rdf+xml": ox.RdfFormat.RDF_XML}[accept]
+    assert len(list(ox.parse(response.data, format=fmt))) > 20
+
+
+def test_health(client: FlaskClient, tmp_path: Path) -> None:
+    assert client.get("/healthz").get_json()["status"] == "ok"
+    empty = create_app(Settings(release_dir=tmp_path)).test_client().get("/healthz")
+    assert empty.status_code == 503 and "lod build" in empty.get_json()["reason"]

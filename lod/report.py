@@ -45,7 +45,7 @@ def _record_of(node: Node, records: Mapping[URIRef, Record]) -> Record | None:
 def format_text(findings: Sequence[Finding]) -> str:
     """A report a person can act on: one block per record, one line per broken rule."""
     if not findings:
-        return "conforms: no violations, no warnings\n"
+        return "conforms: 0 violations, 0 warnings, 0 infos\n"
     blocks: dict[str, list[Finding]] = {}
     for finding in findings:
         record = finding.record
@@ -60,8 +60,10 @@ def format_text(findings: Sequence[Finding]) -> str:
             column = f"[{result.column}] " if result.column else ""
             value = f" (value: {result.value})" if result.value is not None else ""
             lines.append(f"  {result.severity.lower()}: {column}{result.message}{value}")
-    violations = sum(f.result.severity == "Violation" for f in findings)
-    lines.append(f"{violations} violation(s), {len(findings) - violations} warning(s)")
+    counts = {s: sum(f.result.severity == s for f in findings) for s in ("Violation", "Warning", "Info")}
+    verdict = "does not conform" if counts["Violation"] else "conforms"
+    lines.append(f"{verdict}: {counts['Violation']} violations, {counts['Warning']} warnings, "
+                 f"{counts['Info']} infos")
     return "\n".join(lines) + "\n"
 
 

@@ -46,7 +46,7 @@ class ValidationReport:
 
     @property
     def warnings(self) -> tuple[ValidationResult, ...]:
-        return tuple(r for r in self.results if r.severity != "Violation")
+        return tuple(r for r in self.results if r.severity == "Warning")
 
     @property
     def conforms(self) -> bool:
@@ -54,8 +54,9 @@ class ValidationReport:
         return not self.violations
 
     def passes(self, *, strict: bool = False) -> bool:
-        """Whether the data may be published: no violations, and with ``strict`` no warnings."""
-        return not self.results if strict else self.conforms
+        """Whether the data may be published: no violations, and with ``strict`` no warnings
+        either. Infos (hints such as a missing English name) never hold publication back."""
+        return self.conforms and not (strict and self.warnings)
 
 
 @cache
@@ -103,7 +104,10 @@ def validate_graph(data: Graph, *, shapes: Graph | None = None, ontology: Graph 
 
 def _results(report: Graph, shapes: Graph) -> tuple[ValidationResult, ...]:
     results = []
+    nested = set(report.objects(None, SH.detail))  # details repeat their parent result
     for node in report.subjects(RDF.type, SH.ValidationResult):
+        if node in nested:
+            continue
         shape = report.value(node, SH.sourceShape)
         severity = report.value(node, SH.resultSeverity)
         messages = sorted(str(m) for m in report.objects(node, SH.resultMessage)

@@ -1,0 +1,200 @@
+"""Deterministic, realistic input data at any scale, written as the CSV files users write.
+
+Scale 1 is about 11,000 municipalities with plausible official keys in the 16 Länder, about 400
+districts, municipal IT service providers, associations, and cooperations of every kind with 2–40
+members each, with roles, dates, topics, people, posts and sources. The same scale and seed always
+give the same files.
+
+    python benchmarks/generate.py --scale 0.1 --out /tmp/data-0.1
+    python benchmarks/generate.py --records 10000 --out /tmp/data-10k
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+from collections.abc import Iterable
+from pathlib import Path
+
+from lod.model import RECORD_TYPES, columns
+
+# Share of Germany's ~10,800 municipalities per Land (01 Schleswig-Holstein … 16 Thüringen).
+LAND_MUNICIPALITIES = {1: 1106, 2: 1, 3: 941, 4: 2, 5: 396, 6: 421, 7: 2301, 8: 1101, 9: 2056,
+                       10: 52, 11: 1, 12: 413, 13: 726, 14: 418, 15: 218, 16: 605}
+LAND_DISTRICTS = {1: 15, 2: 1, 3: 45, 4: 2, 5: 53, 6: 26, 7: 36, 8: 44, 9: 96, 10: 6, 11: 1,
+                  12: 18, 13: 8, 14: 13, 15: 14, 16: 23}
+COOPERATION_KINDS = ("cooperation-contract", "partnership-agreement", "zweckverband",
+                     "public-law-agreement", "federal-pilot-programme", "working-group", "association",
+                     "network", "informal-agreement")
+ROLES = ("partner", "member", "lead", "pilot-municipality", "service-provider", "scientific-partner",
+         "funder", "coordinator", "supporter")
+TOPICS = ("e-government", "open-source", "digital-sovereignty", "it-services", "it-security",
+          "data-protection", "procurement", "regional-development", "knowledge-transfer",
+          "administrative-management", "citizen-services", "building-permits", "climate-protection")
+POST_ROLES = ("board", "board-chair", "managing-director", "institute-director", "head-of-division",
+              "deputy-mayor", "press-officer", "press-contact")
+SYLLABLES = ("berg", "dorf", "feld", "hausen", "heim", "stadt", "bach", "burg", "au", "rode", "born",
+             "stein", "brück", "wald", "see", "ingen", "hofen", "kirchen", "münster", "furt")
+PREFIXES = ("Alt", "Neu", "Ober", "Nieder", "Groß", "Klein", "Bad ", "Sankt ", "Hohen", "Kirch",
+            "Wester", "Oster", "Rot", "Weiß", "Lind", "Eich", "Buch", "Hasel", "Mühl", "Sonnen")
+FIRST_NAMES = ("Anna", "Jonas", "Maria", "Lukas", "Sophie", "Felix", "Laura", "Paul", "Julia", "Max",
+               "Lea", "Tim", "Sarah", "Jan", "Lisa", "David", "Katrin", "Stefan", "Petra", "Uwe")
+LAST_NAMES = ("Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker",
+              "Schulz", "Hoffmann", "Koch", "Richter", "Klein", "Wolf", "Schröder", "Neumann")
+
+
+class Generator:
+    def __init__(self, scale: float, seed: int) -> None:
+        self.scale = scale
+        self.random = random.Random(seed)
+        self.rows: dict[str, list[dict[str, str]]] = {t.collection: [] for t in RECORD_TYPES}
+        self.names: set[str] = set()
+
+    def add(self, collection: str, **row: object) -> None:
+        self.rows[collection].append({k: _cell(v) for k, v in row.items()})
+
+    def name(self) -> str:
+        while True:
+            name = self.random.choice(PREFIXES) + self.random.choice(SYLLABLES)
+            if self.random.random() < 0.5:
+                name += self.random.choice(SYLLABLES)
+            if name not in self.names:
+                self.names.add(name)
+                return name
+            name += f" {self.random.choice(('a. d. Aue', 'im Tal', 'am See', 'Nord', 'Süd'))}"
+            if name not in self.names:
+                self.names.add(name)
+                return name
+
+    def count(self, full: int) -> int:
+        return max(1, round(full * self.scale))
+
+    def date(self, first_year: int, last_year: int) -> str:
+        year = self.random.randint(first_year, last_year)
+        precision = self.random.random()
+        if precision < 0.2:
+            return str(year)
+        month = self.random.randint(1, 12)
+        if precision < 0.4:
+            return f"{year}-{month:02d}"
+        return f"{year}-{month:02d}-{self.random.randint(1, 28):02d}"
+
+    def generate(self) -> dict[str, list[dict[str, str]]]:
+        sources = [f"source-{n}" for n in range(self.count(2000))]
+        for slug in sources:
+            self.add("sources", slug=slug, kind=self.random.choice(("news-item", "press-release",
+                                                                      "online-article", "register")),
+                     title=f"Meldung {slug}", language="de", date=self.date(2005, 2024))
+        cite = lambda: self.random.sample(sources, k=self.random.choice((1, 1, 2)))  # noqa: E731
+        municipalities: list[str] = []
+        districts: list[str] = []
+        for land, total in LAND_MUNICIPALITIES.items():
+            for district_number in range(self.count(LAND_DISTRICTS[land]) if total > 2 else 0):
+                key = f"{land:02d}{district_number + 1:03d}"
+                slug = f"kreis-{key}"
+                districts.append(slug)
+                self.add("organisations", slug=slug, kind="district", name_de=f"Landkreis {self.name()}",
+                         kreisschluessel=key, sources=cite())
+            for number in range(self.count(total)):
+                district = number % max(1, self.count(LAND_DISTRICTS[land])) + 1
+                ags = f"{land:02d}{district:03d}{number // 50:01d}{number % 50 + 1:02d}" if total > 2 \
+                    else f"{land:02d}000000"
+                slug = f"gemeinde-{ags}-{number}"
+                municipalities.append(slug)
+                name = self.name()
+                self.add("organisations", slug=slug, kind="municipality", name_de=name, name_en=name,
+                         ags=ags[:8], homepage=f"https://www.{slug}.example/", sources=cite())
+        providers = []
+        for number in range(self.count(300)):
+            slug = f"it-dienstleister-{number}"
+            providers.append(slug)
+            self.add("organisations", slug=slug, kind="it-service-provider",
+                     name_de=f"Kommunale IT {self.name()}", sources=cite())
+        associations = []
+        for number in range(self.count(100)):
+            slug = f"verband-{number}"
+            associations.append(slug)
+            self.add("organisations", slug=slug, kind="association", name_de=f"Verband {self.name()}",
+                     sources=cite())
+        parties = municipalities + districts + providers + associations
+        for number in range(self.count(6000)):
+            slug = f"kooperation-{number}"
+            start_year = self.random.randint(1995, 2022)
+            ended = self.random.random() < 0.3
+            start = self.date(start_year, start_year)
+            end = self.date(start_year + 1, 2025) if ended else ""
+            self.add("cooperations", slug=slug, kind=self.random.choice(COOPERATION_KINDS),
+                     name_de=f"Kooperation {self.name()}",
+                     topics=self.random.sample(TOPICS, k=self.random.randint(1, 3)),
+                     start=start, end=end, status="ended" if ended else "active", sources=cite())
+            size = min(40, max(2, int(self.random.paretovariate(1.2)) + 1))
+            for member in self.random.sample(parties, k=size):
+                self.add("memberships", member=member, organisation=slug,
+                         roles=[self.random.choice(ROLES)], sources=cite())
+        for number in range(self.count(3000)):
+            organisation = self.random.choice(parties)
+            post = f"post-{number}"
+            person = f"person-{number}"
+            self.add("people", slug=person,
+                     name=f"{self.random.choice(FIRST_NAMES)} {self.random.choice(LAST_NAMES)}",
+                     sources=cite())
+            self.add("posts", slug=post, organisation=organisation, role=self.random.choice(POST_ROLES),
+                     label_de=f"Leitung {number}", sources=cite())
+            self.add("tenures", post=post, person=person, as_of=self.date(2010, 2024), sources=cite())
+        for number in range(self.count(1500)):
+            self.add("statements", slug=f"angabe-{number}", subject=self.random.choice(associations),
+                     indicator="member-count", value=self.random.randint(3, 3000),
+                     qualifier=self.random.choice(("exactly", "about", "more-than")),
+                     as_of=self.date(2010, 2024), sources=cite())
+        for number in range(self.count(1000)):
+            self.add("events", slug=f"ereignis-{number}", kind=self.random.choice(("signing", "meeting")),
+                     name_de=f"Treffen {number}", date=self.date(2010, 2024),
+                     locality=self.random.choice(list(self.names)), about=[f"kooperation-{number}"],
+                     sources=cite())
+        return self.rows
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return ";".join(map(str, value))
+    return str(value)
+
+
+def write(rows: dict[str, list[dict[str, str]]], directory: Path) -> int:
+    """Write one CSV file per record type; returns the number of records."""
+    directory.mkdir(parents=True, exist_ok=True)
+    by_collection = {t.collection: t for t in RECORD_TYPES}
+    for collection, items in rows.items():
+        header = list(columns(by_collection[collection]))
+        with (directory / f"{collection}.csv").open("w", encoding="utf-8", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=header, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(items)
+    return sum(len(items) for items in rows.values())
+
+
+def records_at(scale: float, seed: int = 1) -> int:
+    return sum(len(items) for items in Generator(scale, seed).generate().values())
+
+
+def scale_for(records: int, seed: int = 1) -> float:
+    """The scale whose output has about ``records`` records (the count grows linearly)."""
+    return records / records_at(1.0, seed)
+
+
+def main(argv: Iterable[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    size = parser.add_mutually_exclusive_group(required=True)
+    size.add_argument("--scale", type=float)
+    size.add_argument("--records", type=int)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, required=True)
+    arguments = parser.parse_args(list(argv) if argv is not None else None)
+    scale = arguments.scale if arguments.scale is not None else scale_for(arguments.records, arguments.seed)
+    count = write(Generator(scale, arguments.seed).generate(), arguments.out)
+    print(f"wrote {count} records (scale {scale:.4g}) to {arguments.out}")
+
+
+if __name__ == "__main__":
+    main()

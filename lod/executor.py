@@ -221,9 +221,15 @@ def _not_acceptable(offered: list[str], request: QueryRequest) -> QueryOutcome:
 
 def _child_main(connection: Connection, max_rows: int, spool_dir: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when this process ends
+    parent = os.getppid()
     stores: dict[str, ox.Store] = {}
     while True:
         try:
+            # A forked child may hold copies of its parent's pipe ends, so it cannot count on
+            # seeing the pipe close: it also leaves when its parent is gone (e.g. os._exit).
+            while not connection.poll(1.0):
+                if os.getppid() != parent:
+                    return
             message = connection.recv()
         except (EOFError, OSError):
             return

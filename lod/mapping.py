@@ -140,6 +140,7 @@ class _Mapper:
         # Organisations and cooperations share one slug space; a reference may name either.
         self.party_kind = {o.slug: "organisation" for o in dataset.organisations}
         self.party_kind.update((c.slug, "cooperation") for c in dataset.cooperations)
+        self.organisation_kind = {o.slug: o.kind for o in dataset.organisations}
         self.posts = {p.slug: p for p in dataset.posts}
         self.source_language = {s.slug: s.language for s in dataset.sources}
 
@@ -265,7 +266,11 @@ class _Mapper:
             parent = self.mint("organisation", o.parent)
             yield iri, ORG.subOrganizationOf, parent
             yield parent, ORG.hasSubOrganization, iri
-            if o.kind == "organisational-unit":
+            # CPOV makes org:unitOf a relation to a public organisation; a unit of a company or an
+            # institute is only its sub-organisation.
+            parent_kind = self.organisation_kind.get(o.parent, "")
+            if o.kind == "organisational-unit" and CV.PublicOrganisation in ORGANISATION_CLASSES.get(
+                    parent_kind, ()):
                 yield iri, ORG.unitOf, parent
                 yield parent, ORG.hasUnit, iri
         yield from self.provenance(iri, o.sources)

@@ -159,3 +159,33 @@ def test_void_over_http(server: str) -> None:
     with urllib.request.urlopen(request, timeout=10) as response:
         document = json.loads(response.read())
     assert document
+
+
+def test_no_process_outlives_the_server(release_dir: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lod", "serve", "--release-dir", str(release_dir), "--port", str(port),
+         "--workers", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    wait_until_healthy(url, process, time.monotonic() + 60)
+    wrapper = client(url, JSON)
+    wrapper.setQuery("ASK { ?s ?p ?o }")
+    assert wrapper.queryAndConvert()["boolean"] is True  # type: ignore[index]
+    process.terminate()
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _serving(port):
+        time.sleep(0.2)  # children notice their parent is gone within a second
+    assert not _serving(port)
+
+
+def _serving(port: int) -> bool:
+    """Whether any process still runs `lod serve` on this port (read from /proc)."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            arguments = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"serve" in arguments and str(port).encode() in arguments:
+            return True
+    return False

@@ -1,7 +1,7 @@
 """Deterministic, realistic input data at any scale, written as the CSV files users write.
 
 Scale 1 is about 11,000 municipalities with plausible official keys in the 16 Länder, about 400
-districts, municipal IT service providers, associations, and cooperations of every kind with 2–40
+districts, municipal IT service providers, associations, and cooperations of every kind with 2 to 40
 members each, with roles, dates, topics, people, posts and sources. The same scale and seed always
 give the same files.
 
@@ -184,7 +184,8 @@ def scale_for(records: int, seed: int = 1) -> float:
 
 
 def main(argv: Iterable[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     size = parser.add_mutually_exclusive_group(required=True)
     size.add_argument("--scale", type=float)
     size.add_argument("--records", type=int)

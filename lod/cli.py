@@ -97,10 +97,6 @@ release_dir_option = click.option(
     help="Where releases are written and served from (default ./release; env LOD_RELEASE_DIR).")
 
 
-def _settings(**overrides: object) -> Settings:
-    return Settings.load(**overrides)
-
-
 @cli.command()
 @click.argument("data", type=click.Path(exists=True, path_type=Path), required=False)
 @release_dir_option
@@ -110,7 +106,7 @@ def build(data: Path | None, release_dir: Path | None, allow_warnings: bool, bas
     """Validate DATA (default data/) and publish it as a new release: store, dumps, VoID, DCAT.
 
     The release served before stays intact until the new one is complete."""
-    settings = _settings(release_dir=release_dir, base_iri=base_iri)
+    settings = Settings.load(release_dir=release_dir, base_iri=base_iri)
     release = _build(data or settings.data_dir, settings, allow_warnings)
     click.echo(f"release {release.manifest.release_id}: {release.manifest.triples} triples in {release.path}")
 

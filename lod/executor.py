@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import pyoxigraph as ox
 
@@ -185,12 +185,13 @@ def evaluate(store: ox.Store, request: QueryRequest, *, max_rows: int, spool_dir
     except ValueError as failure:
         return error(400, f"the query or its dataset is not valid: {failure}")
     spool = _Spool(spool_dir)
+    out = cast(BinaryIO, spool)  # it has the write() the serialisers use
     if isinstance(result, ox.QueryBoolean):
         offered = [f.media_type for f in ResultFormat]
         chosen = _choose(request, offered)
         if chosen is None:
             return _not_acceptable(offered, request)
-        write_boolean(spool, ResultFormat.from_label(chosen), bool(result))
+        write_boolean(out, ResultFormat.from_label(chosen), bool(result))
         return spool.outcome(chosen, count=1, truncated=False)
     if isinstance(result, ox.QuerySolutions):
         offered = [f.media_type for f in ResultFormat]
@@ -199,7 +200,7 @@ def evaluate(store: ox.Store, request: QueryRequest, *, max_rows: int, spool_dir
             return _not_acceptable(offered, request)
         variables = [v.value for v in result.variables]
         rows = _Counted(result, max_rows)
-        write_solutions(spool, ResultFormat.from_label(chosen), variables, rows)
+        write_solutions(out, ResultFormat.from_label(chosen), variables, rows)
         return spool.outcome(chosen, count=rows.count, truncated=rows.truncated)
     offered = [f.media_type for f in GRAPH_FORMATS]
     chosen = _choose(request, offered)
@@ -207,7 +208,7 @@ def evaluate(store: ox.Store, request: QueryRequest, *, max_rows: int, spool_dir
         return _not_acceptable(offered, request)
     triples = _Counted(result, max_rows)
     rdf_format = next(f for f in GRAPH_FORMATS if f.media_type == chosen)
-    ox.serialize(triples, spool, format=_OX_GRAPH_FORMATS[rdf_format])
+    ox.serialize(triples, out, format=_OX_GRAPH_FORMATS[rdf_format])
     spool.flush()
     return spool.outcome(chosen, count=triples.count, truncated=triples.truncated)
 

@@ -28,9 +28,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from secrets import token_hex
-from typing import Any
+from typing import IO, Any, cast
 
 import pyoxigraph as ox
+from rdflib import Graph
 
 from .errors import LodError, UsageError
 from .formats import RdfFormat
@@ -40,7 +41,7 @@ from .report import format_text
 from .schemes import ontology_graph
 from .settings import Settings
 from .sources import read_records
-from .store import ONTOLOGY_GRAPH, StoreError, create_store, open_store, quads
+from .store import ONTOLOGY_GRAPH, StoreError, create_store, open_store, quads, select
 from .vocab import PREFIXES
 
 MANIFEST_VERSION = 1
@@ -245,7 +246,7 @@ def _dump(store: ox.Store, path: Path, spec: DumpSpec, prefixes: dict[str, str])
         if spec.gzipped:
             # mtime=0 and no file name inside: equal data gives byte-equal dumps and checksums.
             with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as compressed:
-                store.dump(compressed, **options)
+                store.dump(cast(IO[bytes], compressed), **options)
         else:
             store.dump(raw, **options)
 
@@ -258,30 +259,29 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _number(store: ox.Store, query: str) -> int:
+    return int(select(store, query)[0][0].value)
+
+
 def _count(store: ox.Store, query: str) -> dict[str, int]:
-    result = store.query(query)
-    return {str(row[0].value): int(row[1].value) for row in result}  # type: ignore[union-attr]
+    return {str(row[0].value): int(row[1].value) for row in select(store, query)}
 
 
 def _statistics(store: ox.Store, base_iri: str) -> dict[str, Any]:
     minted = f'FILTER(STRSTARTS(STR(?s), "{base_iri}id/") && !CONTAINS(STR(?s), "#"))'
-    # Without FROM, a query sees the default graph only: the data, not the vocabulary.
-    triples = next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))
-    entities = next(iter(store.query(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o {minted} }}")))
     classes = _count(store, "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c")
     properties = _count(store, "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p")
     namespaces = [str(ns) for ns in PREFIXES.values()]
     used = {ns for ns in namespaces for term in (*classes, *properties) if term.startswith(ns)}
-    examples = []
+    examples: list[str] = []
     for kind in ("organisation", "cooperation", "membership"):
-        row = next(iter(store.query(
-            f'SELECT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "{base_iri}id/{kind}/") '
-            f'&& !CONTAINS(STR(?s), "#")) }} ORDER BY ?s LIMIT 1')), None)
-        if row is not None:
-            examples.append(str(row[0].value))  # type: ignore[union-attr]
+        rows = select(store, f'SELECT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "{base_iri}id/{kind}/") '
+                             f'&& !CONTAINS(STR(?s), "#")) }} ORDER BY ?s LIMIT 1')
+        examples.extend(str(row[0].value) for row in rows)
     return {
-        "triples": int(triples[0].value),  # type: ignore[union-attr]
-        "entities": int(entities[0].value),  # type: ignore[union-attr]
+        # Without FROM, a query sees the default graph only: the data, not the vocabulary.
+        "triples": _number(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"),
+        "entities": _number(store, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o {minted} }}"),
         "class_counts": classes,
         "property_counts": properties,
         "vocabularies": tuple(sorted(used)),
@@ -289,20 +289,22 @@ def _statistics(store: ox.Store, base_iri: str) -> dict[str, Any]:
     }
 
 
-def publisher(settings: Settings) -> Publisher:
-    return Publisher(name=settings.publisher_name, homepage=settings.publisher_homepage or None,
-                     email=settings.publisher_email or None)
+def describe_release(manifest: Manifest, settings: Settings) -> tuple[Graph, Graph]:
+    """VoID and the DCAT-AP.de catalog of a release, for the server at ``settings.public_url``."""
+    info = manifest.release_info()
+    publisher = Publisher(name=settings.publisher_name, homepage=settings.publisher_homepage or None,
+                          email=settings.publisher_email or None)
+    void = void_graph(info, public_url=settings.public_url, base_iri=settings.base_iri,
+                      license_iri=settings.license)
+    catalog = catalog_graph(info, public_url=settings.public_url, base_iri=settings.base_iri,
+                            license_iri=settings.license, publisher=publisher)
+    return void, catalog
 
 
 def _write_metadata(directory: Path, manifest: Manifest, settings: Settings) -> None:
-    info = manifest.release_info()
-    common = {"public_url": settings.public_url, "base_iri": settings.base_iri,
-              "license_iri": settings.license}
-    (directory / "void.ttl").write_bytes(
-        void_graph(info, **common).serialize(format="turtle", encoding="utf-8"))
-    (directory / "catalog.ttl").write_bytes(
-        catalog_graph(info, publisher=publisher(settings), **common).serialize(
-            format="turtle", encoding="utf-8"))
+    void, catalog = describe_release(manifest, settings)
+    (directory / "void.ttl").write_bytes(void.serialize(format="turtle", encoding="utf-8"))
+    (directory / "catalog.ttl").write_bytes(catalog.serialize(format="turtle", encoding="utf-8"))
 
 
 @contextmanager
@@ -382,12 +384,11 @@ def load_release(path: Path) -> Release:
         if not file.is_file() or file.stat().st_size != dump.size:
             raise ReleaseError(f"{path} is corrupt: dump {dump.name} is missing or has the wrong size")
     try:
-        store = open_store(path / "store")
-        triples = next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))
+        triples = _number(open_store(path / "store"), "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
     except (StoreError, OSError) as error:
         raise ReleaseError(f"{path} is corrupt: {error}") from None
-    if int(triples[0].value) != manifest.triples:  # type: ignore[union-attr]
-        raise ReleaseError(f"{path} is corrupt: the store holds {triples[0].value} triples, "  # type: ignore[union-attr]
+    if triples != manifest.triples:
+        raise ReleaseError(f"{path} is corrupt: the store holds {triples} triples, "
                            f"the manifest says {manifest.triples}")
     return Release(path, manifest)
 

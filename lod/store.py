@@ -63,6 +63,14 @@ def create_store(path: Path, *, data: Iterable[ox.Quad]) -> ox.Store:
     return store
 
 
+def select(store: ox.Store, query: str) -> list[ox.QuerySolution]:
+    """The solutions of a SELECT query against ``store``."""
+    result = store.query(query)
+    if not isinstance(result, ox.QuerySolutions):
+        raise TypeError("not a SELECT query")
+    return list(result)
+
+
 def open_store(path: Path) -> ox.Store:
     """Open a built store to read; several processes may do so at once."""
     if not path.is_dir():

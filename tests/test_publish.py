@@ -97,7 +97,7 @@ def test_failed_build_leaves_the_release_intact(tmp_path: Path, monkeypatch: pyt
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(publish_module, "_dump", full_disk)
-    with pytest.raises(ReleaseError, match="disk is full.*unchanged"):
+    with pytest.raises(ReleaseError, match=r"disk is full.*unchanged"):
         build(FIXTURES / "minimal", releases)
     assert open_release(releases).path == before.path
     assert verify_checksums(open_release(releases)) == []
@@ -123,7 +123,7 @@ def test_damaged_release_is_refused(tmp_path: Path, damage: str) -> None:
             file.truncate(100)
     else:
         shutil.rmtree(release.store_path)
-    with pytest.raises(ReleaseError, match="corrupt|missing|cannot"):
+    with pytest.raises(ReleaseError, match=r"corrupt|missing|cannot"):
         load_release(release.path)
 
 

@@ -13,8 +13,8 @@ from rdflib import Graph
 
 from ..errors import LodError
 from ..executor import QueryExecutor, QueryOutcome, QueryRequest
-from ..metadata import catalog_graph, service_description, void_graph
-from ..publish import CURRENT, Release, load_release, open_release, publisher
+from ..metadata import service_description
+from ..publish import CURRENT, Release, describe_release, load_release, open_release
 from ..settings import Settings
 
 
@@ -103,12 +103,9 @@ class LodContext:
         release = self.releases.get()
         cached = self._metadata
         if cached is None or cached[0] != release.manifest.release_id:
-            info = release.manifest.release_info()
-            common = {"public_url": self.settings.public_url, "base_iri": self.settings.base_iri,
-                      "license_iri": self.settings.license}
+            void, catalog = describe_release(release.manifest, self.settings)
             cached = (release.manifest.release_id, Metadata(
-                void=void_graph(info, **common),
-                catalog=catalog_graph(info, publisher=publisher(self.settings), **common),
+                void=void, catalog=catalog,
                 service=service_description(public_url=self.settings.public_url,
                                             default_graph_triples=release.manifest.triples)))
             self._metadata = cached

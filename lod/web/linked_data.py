@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, redirect, request
+from flask import Blueprint, Response, request
 
 from ..executor import QueryRequest
 from ..formats import RdfFormat
@@ -72,8 +72,7 @@ def vocabulary(path: str) -> Response:
 def _see_other(location: str) -> Response:
     if request.query_string:
         location += "?" + request.query_string.decode("ascii", "replace")
-    response = redirect(location, 303)
-    response.headers["Vary"] = "Accept"
+    response = Response(status=303, headers={"Location": location, "Vary": "Accept"})
     return response
 
 

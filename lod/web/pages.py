@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, render_template, request
 
 from ..describe import LABEL_PROPERTIES, MembershipRow, ResourceView, Statement, Term, describe
-from ..vocab import DCTERMS, ORG, SCHEMA, SKOS, XSD
+from ..vocab import DCTERMS, SCHEMA, SKOS, XSD
 from .context import lod_context
 from .rdf_response import DOCUMENT_FORMATS
 
@@ -18,7 +18,8 @@ TEXT = {
         "member": "Mitglied", "organisation": "Kooperation oder Organisation", "person": "Person",
         "role": "Rolle", "post": "Stelle", "period": "Zeitraum", "membership": "Mitgliedschaft",
         "incoming": "Verweise auf diese Ressource",
-        "incoming_intro": "Andere Ressourcen, die mit der genannten Eigenschaft hierauf verweisen.",
+        "incoming_intro": "Andere Ressourcen, die mit der genannten Eigenschaft auf diese verweisen.",
+        "via": "über", "quotes": ("„", "“"),
         "sources": "Quellen", "formats": "Maschinenlesbar",
         "formats_intro": "Diese Beschreibung gibt es auch als RDF:", "iri": "IRI",
         "since": "seit", "until": "bis", "as_of": "Stand", "parts": "Weitere Angaben",
@@ -31,6 +32,7 @@ TEXT = {
         "role": "Role", "post": "Post", "period": "Period", "membership": "Membership",
         "incoming": "Referenced by",
         "incoming_intro": "Other resources that point at this one with the property named.",
+        "via": "via", "quotes": ("“", "”"),
         "sources": "Sources", "formats": "Machine-readable",
         "formats_intro": "This description is also available as RDF:", "iri": "IRI",
         "since": "since", "until": "until", "as_of": "as of", "parts": "Further details",
@@ -83,6 +85,11 @@ def is_date(term: Term) -> bool:
     return term.kind == "literal" and term.datatype in (str(XSD.date), str(XSD.gYearMonth), str(XSD.gYear))
 
 
+def any_dated(rows: list[MembershipRow]) -> bool:
+    """Whether any of the memberships says when it held (else a table needs no such column)."""
+    return any(row.period.start or row.period.end or row.period.as_of for row in rows)
+
+
 def resource_page(iri: str, *, path: str) -> Response:
     from .linked_data import local_path  # the routes import this module
 
@@ -97,11 +104,15 @@ def resource_page(iri: str, *, path: str) -> Response:
             return None  # a part of this resource is shown where it is referred to
         return local_path(term.value) or (term.value if term.value.startswith(("http:", "https:")) else None)
 
+    def shown(value: str) -> str:
+        """An IRI without a label: one of ours by its last part, another as it is, less its scheme."""
+        return _short(value) if local_path(value) else value.partition("://")[2].rstrip("/") or value
+
     html = render_template(
         "resource.html", view=view, language=language, text=TEXT[language],
-        date=lambda term: readable_date(term.value, term.datatype, language),
+        date=lambda value, datatype: readable_date(value, datatype, language),
         language_names=LANGUAGE_NAMES[language],
-        href=href, short=_short, is_date=is_date,
+        href=href, short=shown, is_date=is_date, any_dated=any_dated,
         link=lambda target: local_path(target) or target,
         title=_title(view, language), other_labels=_other_labels(view, language),
         properties=_ordered(_without_title(view), language),
@@ -116,22 +127,13 @@ def resource_page(iri: str, *, path: str) -> Response:
 
 
 def _title(view: ResourceView, language: str) -> tuple[str, str]:
-    """The heading of the page and its language: the best label, else for a membership its
-    member and organisation, else the last part of the IRI."""
-    picked = view.labels.pick(language)
-    if picked:
-        return picked
-    by_property = {s.property.value: s.values for s in view.properties}
-    sides = [by_property.get(str(p), []) for p in (ORG.member, ORG.organization)]
-    if all(sides):
-        names = [side[0].labels.best(language) or _short(side[0].value) for side in sides]
-        return language, " – ".join(names)
-    return "", _short(view.iri)
+    """The heading of the page and its language: the best label, else the end of the IRI."""
+    return view.labels.pick(language) or ("", _short(view.iri))
 
 
 def _other_labels(view: ResourceView, language: str) -> list[tuple[str, str]]:
-    title = view.labels.pick(language)
-    return [(lang, text) for lang, text in view.labels.by_language.items() if (lang, text) != title]
+    title = _title(view, language)[1]
+    return [(lang, text) for lang, text in view.labels.by_language.items() if text != title]
 
 
 def _without_title(view: ResourceView) -> list[Statement]:

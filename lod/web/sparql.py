@@ -115,6 +115,8 @@ def _description() -> Response:
     """GET without a query: the service description, or the query page for a browser."""
     offered = ["text/html", *rdf_media_types()]
     chosen = negotiate(request.headers.get("Accept"), offered, default="text/turtle")
+    if chosen is None:
+        return error_response(406, f"the service description is available as {', '.join(offered)}")
     if chosen == "text/html":
         return _query_page()
     return graph_response(lod_context().metadata().service, chosen)

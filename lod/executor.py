@@ -28,9 +28,13 @@ import pyoxigraph as ox
 
 from .formats import RdfFormat
 from .negotiation import negotiate
+from .query_text import service_calls
 from .results import ResultFormat, write_boolean, write_solutions
 
 log = logging.getLogger(__name__)
+
+SERVICE_OFF = ("SERVICE (federated query) is switched off on this endpoint: it would make this server "
+               "fetch other endpoints on the client's behalf")
 
 INLINE_LIMIT = 256 * 1024
 """Results up to this size travel back in memory; larger ones through a temporary file."""
@@ -171,6 +175,8 @@ _LABELS["application/n-triples"] += ("nt", "n-triples")
 
 def evaluate(store: ox.Store, request: QueryRequest, *, max_rows: int, spool_dir: str) -> QueryOutcome:
     """Evaluate one query against ``store`` and serialise its result (runs in the child)."""
+    if service_calls(request.query):
+        return error(403, SERVICE_OFF)
     options: dict[str, Any] = {}
     if request.default_graphs:
         options["default_graph"] = [ox.NamedNode(iri) for iri in request.default_graphs]

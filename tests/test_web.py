@@ -304,3 +304,20 @@ def test_health(client: FlaskClient, tmp_path: Path) -> None:
     assert client.get("/healthz").get_json()["status"] == "ok"
     empty = create_app(Settings(release_dir=tmp_path)).test_client().get("/healthz")
     assert empty.status_code == 503 and "lod build" in empty.get_json()["reason"]
+
+
+@pytest.mark.parametrize("clause", ["SERVICE", "SERVICE SILENT", "service"])
+def test_service_is_refused_without_fetching(client: FlaskClient, clause: str) -> None:
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(0.5)
+        port = listener.getsockname()[1]
+        query = f"SELECT * WHERE {{ {clause} <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}"
+        response = client.get("/sparql", query_string={"query": query, "format": "json"})
+        assert response.status_code == 403
+        assert "SERVICE" in response.get_data(as_text=True)
+        with pytest.raises(TimeoutError):
+            listener.accept()  # nobody came

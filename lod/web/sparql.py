@@ -9,31 +9,21 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
 from ..executor import QueryOutcome, QueryRequest
 from ..negotiation import negotiate
+from ..query_text import is_update
 from .context import lod_context
 from .errors import error_response
 from .rdf_response import graph_response, rdf_media_types
 
 blueprint = Blueprint("sparql", __name__)
 
-_PROLOGUE = re.compile(r"""(?:\s+|\#[^\n]*\n?|(?:PREFIX\s+[^\s:]*:\s*<[^>]*>)|(?:BASE\s*<[^>]*>))*""",
-                       re.IGNORECASE)
-_UPDATE = re.compile(r"(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b", re.IGNORECASE)
-
 READ_ONLY = ("this endpoint is read-only: SPARQL 1.1 Update operations are not accepted "
              "(SPARQL 1.1 Protocol §2.2)")
-
-
-def looks_like_update(text: str) -> bool:
-    """Whether the operation after the prologue (PREFIX/BASE, comments) starts like an update."""
-    rest = text[_PROLOGUE.match(text).end():]  # type: ignore[union-attr]
-    return bool(_UPDATE.match(rest))
 
 
 @blueprint.route("/sparql", methods=["GET", "POST", "OPTIONS"])
@@ -65,7 +55,7 @@ def endpoint() -> Response:
     query = queries[0]
     if len(query.encode()) > context.settings.max_query_bytes:
         return error_response(413, f"the query is longer than {context.settings.max_query_bytes} bytes")
-    if looks_like_update(query):
+    if is_update(query):
         return error_response(403, READ_ONLY)
     values = request.values if request.method == "POST" and request.mimetype != "application/sparql-query" \
         else request.args

@@ -14,6 +14,7 @@ import itertools
 import logging
 import multiprocessing
 import os
+import queue
 import signal
 import tempfile
 import threading
@@ -26,6 +27,7 @@ from typing import Any, BinaryIO, cast
 
 import pyoxigraph as ox
 
+from .errors import LodError
 from .formats import RdfFormat
 from .negotiation import negotiate
 from .query_text import service_calls
@@ -324,3 +326,37 @@ class QueryExecutor:
                 with contextlib.suppress(OSError):
                     self._connection.send(None)
             self._stop()
+
+
+class Overloaded(LodError):
+    """Every query slot stayed busy for the whole wait: the client should come back later."""
+
+    status = 503
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"the server is busy with other queries; try again in {retry_after} s")
+
+
+class ExecutorPool:
+    """A fixed number of executors per server process: the number of queries it runs at once.
+
+    A request waits at most ``wait`` seconds for one; then it is turned away with 503 rather than
+    queued, so that under overload latency stays bounded and clients are told to retry."""
+
+    def __init__(self, *, size: int, wait: float, timeout: float, max_rows: int) -> None:
+        self.wait = wait
+        self.timeout = timeout
+        self._idle: queue.SimpleQueue[QueryExecutor] = queue.SimpleQueue()
+        for _ in range(size):
+            self._idle.put(QueryExecutor(timeout=timeout, max_rows=max_rows))
+
+    def execute(self, store_path: Path, request: QueryRequest) -> QueryOutcome:
+        try:
+            executor = self._idle.get(timeout=self.wait)
+        except queue.Empty:
+            raise Overloaded(retry_after=max(1, round(self.timeout / 2))) from None
+        try:
+            return executor.execute(store_path, request)
+        finally:
+            self._idle.put(executor)

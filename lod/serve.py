@@ -30,7 +30,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,
         "worker_class": "gthread",
-        "threads": 4,
+        "threads": settings.threads,
         "timeout": int(settings.query_timeout) + 30,
         "graceful_timeout": 10,
         "keepalive": 5,

@@ -33,6 +33,12 @@ class Settings:
     workers: int = 2
     query_timeout: float = 10.0
     """Seconds a query may take to evaluate and serialise; then it is stopped (HTTP 504)."""
+    query_slots: int = 2
+    """Queries one server process evaluates at once (each in a child process of its own)."""
+    queue_wait: float = 1.0
+    """Seconds a query may wait for a free slot before it is answered 503 with Retry-After."""
+    threads: int = 16
+    """Connections one server process serves at once: downloads and pages need no query slot."""
     max_rows: int = 100_000
     """Rows (SELECT) or triples (CONSTRUCT/DESCRIBE) returned at most; more are cut, with a header."""
     max_query_bytes: int = 1_000_000
@@ -51,7 +57,8 @@ class Settings:
             value = getattr(self, name)
             if value and (not value.startswith(("http://", "https://")) or not value.endswith("/")):
                 raise UsageError(f"setting {name}={value!r}: must be an http(s) URL ending in '/'")
-        for name in ("port", "workers", "max_rows", "max_query_bytes", "keep_releases"):
+        for name in ("port", "workers", "max_rows", "max_query_bytes", "keep_releases", "query_slots",
+                     "threads"):
             if getattr(self, name) < 1:
                 raise UsageError(f"setting {name}={getattr(self, name)!r}: must be at least 1")
         if self.query_timeout <= 0:

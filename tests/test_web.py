@@ -321,3 +321,26 @@ def test_service_is_refused_without_fetching(client: FlaskClient, clause: str) -
         assert "SERVICE" in response.get_data(as_text=True)
         with pytest.raises(TimeoutError):
             listener.accept()  # nobody came
+
+
+def test_overload_is_answered_503_with_retry_after(release_dir: Path) -> None:
+    import threading
+
+    app = create_app(Settings(release_dir=release_dir, query_timeout=2, query_slots=1, queue_wait=0.2))
+    busy = threading.Thread(target=lambda: app.test_client().get(
+        "/sparql", query_string={"query": SLOW, "format": "json"}))
+    busy.start()
+    try:
+        deadline = time.monotonic() + 5
+        response = None
+        while time.monotonic() < deadline:  # until the slow query holds the only slot
+            response = app.test_client().get("/sparql", query_string={"query": COUNT, "format": "json"})
+            if response.status_code == 503:
+                break
+        assert response is not None and response.status_code == 503
+        assert int(response.headers["Retry-After"]) >= 1
+        assert "busy" in response.get_data(as_text=True)
+    finally:
+        busy.join()
+    after = app.test_client().get("/sparql", query_string={"query": COUNT, "format": "json"})
+    assert after.status_code == 200

@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from rdflib import Graph
 
 from ..errors import LodError
-from ..executor import QueryExecutor, QueryOutcome, QueryRequest
+from ..executor import ExecutorPool, QueryOutcome, QueryRequest
 from ..metadata import service_description
 from ..publish import CURRENT, Release, describe_release, load_release, open_release
 from ..settings import Settings
@@ -60,25 +60,18 @@ class QueryFailed(LodError):
 
 
 class LodContext:
-    """Per-process state of the app; the executor's child process is started on first use."""
+    """Per-process state of the app; each executor's child process is started on first use."""
 
     def __init__(self, settings: Settings, releases: ReleaseHolder) -> None:
         self.settings = settings
         self.releases = releases
         self._metadata: tuple[str, Metadata] | None = None
-        self._local = threading.local()
-
-    @property
-    def executor(self) -> QueryExecutor:
-        """The executor of this thread: each server thread runs its queries in its own child."""
-        executor: QueryExecutor | None = getattr(self._local, "executor", None)
-        if executor is None:
-            executor = self._local.executor = QueryExecutor(
-                timeout=self.settings.query_timeout, max_rows=self.settings.max_rows)
-        return executor
+        self.queries = ExecutorPool(size=settings.query_slots, wait=settings.queue_wait,
+                                    timeout=settings.query_timeout, max_rows=settings.max_rows)
 
     def query(self, request: QueryRequest) -> QueryOutcome:
-        return self.executor.execute(self.releases.get().store_path, request)
+        """Run a query on the current release; raises Overloaded when every slot stays busy."""
+        return self.queries.execute(self.releases.get().store_path, request)
 
     def select(self, query: str) -> list[dict[str, dict[str, str]]]:
         """The bindings of an internal SELECT (or ASK: one row ``{"boolean": …}``), as SPARQL JSON."""

@@ -15,6 +15,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import LodError
+from ..executor import Overloaded
 from ..negotiation import negotiate
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ def error_response(status: int, message: str, *, headers: dict[str, str] | None 
 def register(app: Flask) -> None:
     @app.errorhandler(LodError)
     def lod_error(error: LodError) -> Response:
+        if isinstance(error, Overloaded):
+            return error_response(503, str(error), headers={"Retry-After": str(error.retry_after)})
         if error.status >= 500:
             log.error("%s: %s", type(error).__name__, error)
         return error_response(error.status, str(error))

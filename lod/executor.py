@@ -30,8 +30,9 @@ import pyoxigraph as ox
 from .errors import LodError
 from .formats import RdfFormat
 from .negotiation import negotiate
-from .query_text import service_calls
+from .query_text import service_calls, with_endpoints
 from .results import ResultFormat, write_boolean, write_solutions
+from .service_gateway import FederationPolicy, ServiceGateway
 
 log = logging.getLogger(__name__)
 
@@ -175,10 +176,29 @@ _LABELS["application/rdf+xml"] += ("rdf+xml", "xml", "application/xml")
 _LABELS["application/n-triples"] += ("nt", "n-triples")
 
 
-def evaluate(store: ox.Store, request: QueryRequest, *, max_rows: int, spool_dir: str) -> QueryOutcome:
-    """Evaluate one query against ``store`` and serialise its result (runs in the child)."""
-    if service_calls(request.query):
-        return error(403, SERVICE_OFF)
+def evaluate(store: ox.Store, request: QueryRequest, *, max_rows: int, spool_dir: str,
+             gateway: ServiceGateway | None = None) -> QueryOutcome:
+    """Evaluate one query against ``store`` and serialise its result (runs in the child).
+
+    ``SERVICE`` is refused unless a ``gateway`` is given, which lets through allowed endpoints."""
+    query = request.query
+    calls = service_calls(query)
+    if calls:
+        refusal = SERVICE_OFF if gateway is None else gateway.policy.refusal(calls)
+        if refusal:
+            return error(403, refusal)
+        assert gateway is not None
+        query = with_endpoints(query, calls, gateway.local_urls(calls))
+    try:
+        return _evaluate(store, request, query, max_rows=max_rows, spool_dir=spool_dir)
+    except OSError as failure:
+        if gateway is None or not calls:
+            raise
+        return error(502, f"a SERVICE call failed: {gateway.original(str(failure))}")
+
+
+def _evaluate(store: ox.Store, request: QueryRequest, query: str, *, max_rows: int, spool_dir: str,
+              ) -> QueryOutcome:
     options: dict[str, Any] = {}
     if request.default_graphs:
         options["default_graph"] = [ox.NamedNode(iri) for iri in request.default_graphs]
@@ -187,7 +207,7 @@ def evaluate(store: ox.Store, request: QueryRequest, *, max_rows: int, spool_dir
     if request.named_graphs:
         options["named_graphs"] = [ox.NamedNode(iri) for iri in request.named_graphs]
     try:
-        result = store.query(request.query, **options)
+        result = store.query(query, **options)
     except SyntaxError as failure:
         return error(400, f"the query is not valid SPARQL 1.1: {failure}")
     except ValueError as failure:
@@ -228,9 +248,11 @@ def _not_acceptable(offered: list[str], request: QueryRequest) -> QueryOutcome:
                       f"{', '.join(offered)} (format= {names})")
 
 
-def _child_main(connection: Connection, max_rows: int, spool_dir: str) -> None:
+def _child_main(connection: Connection, max_rows: int, spool_dir: str,
+                federation: FederationPolicy | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when this process ends
     parent = os.getppid()
+    gateway = ServiceGateway(federation) if federation else None
     stores: dict[str, ox.Store] = {}
     while True:
         try:
@@ -250,7 +272,7 @@ def _child_main(connection: Connection, max_rows: int, spool_dir: str) -> None:
             if store is None:
                 stores.clear()  # a new release replaces the old one
                 store = stores[store_path] = ox.Store.read_only(store_path)
-            outcome = evaluate(store, request, max_rows=max_rows, spool_dir=spool_dir)
+            outcome = evaluate(store, request, max_rows=max_rows, spool_dir=spool_dir, gateway=gateway)
         except OSError as failure:
             outcome = error(503, f"the store cannot be read: {failure}")
         except Exception as failure:  # report, keep serving; the parent logs it
@@ -268,9 +290,11 @@ class QueryExecutor:
     Each server process has one executor; the child is started on first use and restarted after a
     query had to be stopped."""
 
-    def __init__(self, *, timeout: float, max_rows: int, spool_dir: str | None = None) -> None:
+    def __init__(self, *, timeout: float, max_rows: int, spool_dir: str | None = None,
+                 federation: FederationPolicy | None = None) -> None:
         self.timeout = timeout
         self.max_rows = max_rows
+        self.federation = federation
         self.spool_dir = spool_dir or tempfile.gettempdir()
         self._lock = threading.Lock()
         self._process: Any = None
@@ -282,7 +306,7 @@ class QueryExecutor:
             return self._connection
         ours, theirs = self._context.Pipe()
         self._process = self._context.Process(
-            target=_child_main, args=(theirs, self.max_rows, self.spool_dir), daemon=True,
+            target=_child_main, args=(theirs, self.max_rows, self.spool_dir, self.federation), daemon=True,
             name="lod-query")
         self._process.start()
         theirs.close()
@@ -344,12 +368,13 @@ class ExecutorPool:
     A request waits at most ``wait`` seconds for one; then it is turned away with 503 rather than
     queued, so that under overload latency stays bounded and clients are told to retry."""
 
-    def __init__(self, *, size: int, wait: float, timeout: float, max_rows: int) -> None:
+    def __init__(self, *, size: int, wait: float, timeout: float, max_rows: int,
+                 federation: FederationPolicy | None = None) -> None:
         self.wait = wait
         self.timeout = timeout
         self._idle: queue.SimpleQueue[QueryExecutor] = queue.SimpleQueue()
         for _ in range(size):
-            self._idle.put(QueryExecutor(timeout=timeout, max_rows=max_rows))
+            self._idle.put(QueryExecutor(timeout=timeout, max_rows=max_rows, federation=federation))
 
     def execute(self, store_path: Path, request: QueryRequest) -> QueryOutcome:
         try:

@@ -4,8 +4,8 @@ built from data that validates, written into a new directory and switched in ato
 Layout of a release directory::
 
     release/
-      current -> builds/20261125T161000Z-3fa2c1     (a symlink, replaced atomically)
-      builds/20261125T161000Z-3fa2c1/
+      current -> builds/20261125T161000123Z-3fa2c1     (a symlink, replaced atomically)
+      builds/20261125T161000123Z-3fa2c1/
         store/  dumps/  manifest.json  void.ttl  catalog.ttl  validation.ttl
 
 A build is written to ``builds/.partial-…`` and renamed when complete, so ``builds/`` holds only
@@ -180,8 +180,9 @@ def build_release(data: Path, *, settings: Settings, allow_warnings: bool = Fals
         checked = check_records(dataset, base_iri=settings.base_iri)
         if not checked.publishable(strict=not allow_warnings):
             raise NotPublishable(format_text(checked.findings))
-        created = datetime.now(UTC).replace(microsecond=0)
-        release_id = f"{created:%Y%m%dT%H%M%SZ}-{token_hex(3)}"
+        created = datetime.now(UTC)
+        # Milliseconds keep the ids of successive builds in build order: pruning sorts by name.
+        release_id = f"{created:%Y%m%dT%H%M%S}{created.microsecond // 1000:03d}Z-{token_hex(3)}"
         partial = root / BUILDS / f".partial-{release_id}"
         final = root / BUILDS / release_id
         try:

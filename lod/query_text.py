@@ -36,22 +36,24 @@ QUERY_KEYWORDS = frozenset({"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"})
 class Token:
     kind: str
     text: str
+    start: int
+    """Where the token starts in the text after codepoint escapes are decoded (see :func:`decoded`)."""
 
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
-def _unescape(text: str) -> str:
+def decoded(text: str) -> str:
     """SPARQL 1.1 §19.2: codepoint escapes are processed before parsing, anywhere in the text."""
     return _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
 
 
 def tokens(text: str) -> Iterator[Token]:
-    """The tokens of a SPARQL text, without white space and comments."""
-    for match in _TOKENS.finditer(_unescape(text)):
+    """The tokens of a SPARQL text (decoded), without white space and comments."""
+    for match in _TOKENS.finditer(decoded(text)):
         kind = match.lastgroup or "other"
         if kind not in ("space", "comment"):
-            yield Token(kind, match.group())
+            yield Token(kind, match.group(), match.start())
 
 
 def is_update(text: str) -> bool:
@@ -68,10 +70,12 @@ def is_update(text: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class ServiceCall:
-    """A ``SERVICE`` clause: its endpoint IRI (None when it is a variable) and whether SILENT."""
+    """A ``SERVICE`` clause: its endpoint IRI (None when it is a variable or a prefixed name),
+    whether it is SILENT, and where the endpoint's token lies in the decoded text."""
 
     endpoint: str | None
     silent: bool
+    span: tuple[int, int] | None = None
 
 
 def service_calls(text: str) -> list[ServiceCall]:
@@ -84,6 +88,21 @@ def service_calls(text: str) -> list[ServiceCall]:
         following = stream[position + 1: position + 3]
         silent = bool(following) and following[0].kind == "name" and following[0].text.upper() == "SILENT"
         target = following[1] if silent and len(following) > 1 else following[0] if following else None
-        endpoint = target.text[1:-1] if target is not None and target.kind == "iri" else None
-        calls.append(ServiceCall(endpoint, silent))
+        if target is not None and target.kind == "iri":
+            span = (target.start, target.start + len(target.text))
+            calls.append(ServiceCall(target.text[1:-1], silent, span))
+        else:
+            calls.append(ServiceCall(None, silent))
     return calls
+
+
+def with_endpoints(text: str, calls: list[ServiceCall], endpoints: list[str]) -> str:
+    """The decoded query with each call's endpoint IRI replaced by the one given for it."""
+    result = decoded(text)
+    for call, endpoint in sorted(zip(calls, endpoints, strict=True),
+                                 key=lambda pair: pair[0].span or (0, 0), reverse=True):
+        if call.span is None:
+            raise ValueError("only SERVICE calls with an IRI can be redirected")
+        start, end = call.span
+        result = f"{result[:start]}<{endpoint}>{result[end:]}"
+    return result

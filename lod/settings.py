@@ -8,6 +8,7 @@ lists every setting.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields, replace
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
+from .service_gateway import FederationPolicy
 from .vocab import DEFAULT_BASE_IRI
 
 
@@ -51,6 +53,20 @@ class Settings:
     publisher_email: str = ""
     keep_releases: int = 3
     """Builds kept on disk; older ones are removed after a successful build."""
+    federation: bool = False
+    """Whether queries may use SERVICE, to the endpoints in federation_endpoints only."""
+    federation_endpoints: tuple[str, ...] = ()
+    federation_networks: tuple[str, ...] = ()
+    """Non-public networks SERVICE may nevertheless reach (CIDR), e.g. 127.0.0.1/32 for a local peer."""
+    federation_timeout: float = 5.0
+    federation_max_rows: int = 10_000
+
+    def federation_policy(self) -> FederationPolicy | None:
+        """The SERVICE policy, or None when federation is off."""
+        if not self.federation:
+            return None
+        return FederationPolicy.of(endpoints=self.federation_endpoints, networks=self.federation_networks,
+                                   timeout=self.federation_timeout, max_rows=self.federation_max_rows)
 
     def __post_init__(self) -> None:
         for name in ("base_iri", "public_url"):
@@ -108,6 +124,9 @@ def _convert(name: str, default: Any, value: Any) -> Any:
     if default is MISSING or (isinstance(value, type(default)) and not isinstance(value, bool)):
         return value
     try:
+        if isinstance(default, tuple):
+            items = value if isinstance(value, list | tuple) else re.split(r"[\s,]+", str(value))
+            return tuple(item for item in items if item)
         if isinstance(default, bool):
             return str(value).lower() in ("1", "true", "yes", "on")
         if isinstance(default, Path):

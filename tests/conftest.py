@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -29,3 +36,52 @@ def release_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("release")
     build_release(FIXTURES / "minimal", settings=Settings(release_dir=directory), allow_warnings=True)
     return directory
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen[bytes], deadline: float) -> None:
+    """Poll /healthz until it answers 200; fail early if the server died."""
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"lod serve exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)  # the server is starting; ask again shortly
+    raise TimeoutError("lod serve did not become healthy in time")
+
+
+ServerFactory = Callable[..., str]
+
+
+@pytest.fixture(scope="module")
+def lod_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerFactory]:
+    """Starts real `lod serve` processes on free ports of 127.0.0.1: ``url = lod_server(release_dir,
+    workers=1, env={...})``; all are stopped when the module's tests are done."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(release_dir: Path, *, workers: int = 2, env: dict[str, str] | None = None) -> str:
+        port = free_port()
+        log = tmp_path_factory.mktemp("serve") / "serve.log"
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "lod", "serve", "--release-dir", str(release_dir),
+                 "--port", str(port), "--workers", str(workers)],
+                stdout=output, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+        started.append(process)
+        url = f"http://127.0.0.1:{port}/"
+        wait_until_healthy(url, process, time.monotonic() + 60)
+        return url
+
+    yield start
+    for process in started:
+        process.terminate()
+    for process in started:
+        process.wait(timeout=30)

@@ -5,13 +5,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from xml.dom.minidom import Document
 
@@ -22,46 +19,15 @@ from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, RDFXML, TSV, TURTLE, XML,
 from lod.publish import open_release
 from lod.store import open_store
 
+from .conftest import ServerFactory, free_port, wait_until_healthy
+
 KGST = "https://w3id.org/lod-ikz/id/organisation/kgst"
 SELECT = f"SELECT ?p ?o WHERE {{ <{KGST}> ?p ?o }} ORDER BY ?p ?o"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until_healthy(url: str, process: subprocess.Popen[bytes], deadline: float) -> None:
-    """Poll /healthz until it answers 200; fail early if the server died."""
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"lod serve exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}healthz", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)  # the server is starting; ask again shortly
-    raise TimeoutError("lod serve did not become healthy in time")
-
-
 @pytest.fixture(scope="module")
-def server(release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "lod", "serve", "--release-dir", str(release_dir),
-             "--port", str(port), "--workers", "2"],
-            stdout=output, stderr=subprocess.STDOUT, env={**os.environ, "LOD_QUERY_TIMEOUT": "5"})
-        url = f"http://127.0.0.1:{port}/"
-        try:
-            wait_until_healthy(url, process, time.monotonic() + 60)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+def server(release_dir: Path, lod_server: ServerFactory) -> str:
+    return lod_server(release_dir, env={"LOD_QUERY_TIMEOUT": "5"})
 
 
 def client(url: str, fmt: str, *, method: str = "GET") -> SPARQLWrapper:

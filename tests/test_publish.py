@@ -23,7 +23,7 @@ from lod.publish import (
 from lod.settings import Settings
 from lod.store import open_store
 
-FIXTURES = Path(__file__).parent / "fixtures"
+from .conftest import FIXTURES
 
 
 def build(data: Path, release_dir: Path, **options: object) -> publish_module.Release:

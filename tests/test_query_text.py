@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lod.query_text import ServiceCall, is_update, service_calls
+from lod.query_text import ServiceCall, is_update, service_calls, with_endpoints
 
 CALLS = {
     "plain": ("SELECT * WHERE { SERVICE <http://x.example/sparql> { ?s ?p ?o } }",
@@ -31,7 +31,16 @@ CALLS = {
 
 @pytest.mark.parametrize(("query", "expected"), CALLS.values(), ids=CALLS.keys())
 def test_service_calls(query: str, expected: list[ServiceCall]) -> None:
-    assert service_calls(query) == expected
+    assert [(c.endpoint, c.silent) for c in service_calls(query)] == [
+        (c.endpoint, c.silent) for c in expected]
+
+
+def test_endpoints_are_replaced_where_they_stand() -> None:
+    query = "SELECT * { SERVICE <http://a/> { ?s ?p 'SERVICE <http://a/>' } SERVICE SILENT <http://b/> {} }"
+    calls = service_calls(query)
+    rewritten = with_endpoints(query, calls, ["http://127.0.0.1:1/0", "http://127.0.0.1:1/1"])
+    assert rewritten == ("SELECT * { SERVICE <http://127.0.0.1:1/0> { ?s ?p 'SERVICE <http://a/>' } "
+                         "SERVICE SILENT <http://127.0.0.1:1/1> {} }")
 
 
 @pytest.mark.parametrize(("text", "update"), [

@@ -67,7 +67,8 @@ class LodContext:
         self.releases = releases
         self._metadata: tuple[str, Metadata] | None = None
         self.queries = ExecutorPool(size=settings.query_slots, wait=settings.queue_wait,
-                                    timeout=settings.query_timeout, max_rows=settings.max_rows)
+                                    timeout=settings.query_timeout, max_rows=settings.max_rows,
+                                    federation=settings.federation_policy())
 
     def query(self, request: QueryRequest) -> QueryOutcome:
         """Run a query on the current release; raises Overloaded when every slot stays busy."""
@@ -100,6 +101,7 @@ class LodContext:
             cached = (release.manifest.release_id, Metadata(
                 void=void, catalog=catalog,
                 service=service_description(public_url=self.settings.public_url,
+                                            federated_query=self.settings.federation,
                                             default_graph_triples=release.manifest.triples)))
             self._metadata = cached
         return cached[1]

@@ -200,12 +200,16 @@ def evaluate(store: ox.Store, request: QueryRequest, *, max_rows: int, spool_dir
 def _evaluate(store: ox.Store, request: QueryRequest, query: str, *, max_rows: int, spool_dir: str,
               ) -> QueryOutcome:
     options: dict[str, Any] = {}
-    if request.default_graphs:
-        options["default_graph"] = [ox.NamedNode(iri) for iri in request.default_graphs]
-    else:
-        options["use_default_graph_as_union"] = True
-    if request.named_graphs:
-        options["named_graphs"] = [ox.NamedNode(iri) for iri in request.named_graphs]
+    try:
+        if request.default_graphs:
+            options["default_graph"] = [ox.NamedNode(iri) for iri in request.default_graphs]
+        else:
+            options["use_default_graph_as_union"] = True
+        if request.named_graphs:
+            options["named_graphs"] = [ox.NamedNode(iri) for iri in request.named_graphs]
+    except ValueError as failure:
+        return error(400, f"default-graph-uri and named-graph-uri must be absolute IRIs "
+                          f"(SPARQL 1.1 Protocol §2.1.4): {failure}")
     try:
         result = store.query(query, **options)
     except SyntaxError as failure:

@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, release: Release | None = None)
     Usable under any WSGI server; ``lod serve`` runs it under gunicorn."""
     settings = settings or Settings.load()
     app = Flask(__name__)
+    app.debug = False  # Flask would take FLASK_DEBUG from the environment; never in production
     # URL-encoding can triple a query's size; the decoded query is checked against the limit.
     body_limit = 3 * settings.max_query_bytes + 4096
     app.config.update(

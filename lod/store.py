@@ -77,5 +77,5 @@ def open_store(path: Path) -> ox.Store:
         raise StoreError(f"no store at {path}")
     try:
         return ox.Store.read_only(str(path))
-    except OSError as error:
+    except (OSError, RuntimeError) as error:  # RocksDB reports a damaged file as a RuntimeError
         raise StoreError(f"the store at {path} cannot be opened: {error}") from None

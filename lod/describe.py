@@ -229,8 +229,9 @@ def describe(select: Select, iri: str) -> ResourceView:
 
 def _display_label(subject: str, out: str) -> str:
     """A SPARQL pattern that binds ``out`` to a name of ``subject``: its own label, else for a
-    membership "member - organisation" (with an en dash), else for an observation "indicator: qualifier value
-    (date)". Memberships and observations have no name of their own, but people need one."""
+    membership its member and its organisation joined by a dash, else for an observation
+    "indicator: qualifier value (date)". Memberships and observations have no name of their
+    own, but people need one, and the label-less resources of a page are mostly these two."""
     v = out.lstrip("?")
     membership = f'CONCAT(STR(?ml_{v}), " \N{EN DASH} ", STR(?mo_{v}))'
     observation = (f'CONCAT(STR(?vl_{v}), ": ", COALESCE(CONCAT(STR(?ql_{v}), " "), ""), '

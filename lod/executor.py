@@ -252,9 +252,21 @@ def _not_acceptable(offered: list[str], request: QueryRequest) -> QueryOutcome:
                       f"{', '.join(offered)} (format= {names})")
 
 
+def _detach_from_server(connection: Connection) -> None:
+    """Forget what the server process gave us by forking: its signal handlers (gunicorn's would
+    keep SIGTERM from ending the child) and its sockets (which would keep the port bound)."""
+    for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
+                   signal.SIGWINCH, signal.SIGCHLD, signal.SIGTTIN, signal.SIGTTOU):
+        signal.signal(number, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is the server's to handle
+    keep = connection.fileno()
+    os.closerange(3, keep)
+    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+
+
 def _child_main(connection: Connection, max_rows: int, spool_dir: str,
                 federation: FederationPolicy | None) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when this process ends
+    _detach_from_server(connection)
     parent = os.getppid()
     gateway = ServiceGateway(federation) if federation else None
     stores: dict[str, ox.Store] = {}

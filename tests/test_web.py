@@ -206,6 +206,7 @@ def test_security_headers_everywhere(client: FlaskClient, path: str) -> None:
 @pytest.mark.parametrize(("accept", "body"), [
     ("application/json", {"status": 404, "error": "Not Found"}),
     ("text/plain", "404 Not Found\n\n"),
+    ("text/html,application/xhtml+xml,*/*;q=0.8", "<h1>404 Not Found</h1>"),
 ])
 def test_error_body_shape(client: FlaskClient, accept: str, body: object) -> None:
     response = client.get("/nowhere", headers={"Accept": accept})
@@ -213,8 +214,10 @@ def test_error_body_shape(client: FlaskClient, accept: str, body: object) -> Non
     if isinstance(body, dict):
         document = response.get_json()
         assert {k: document[k] for k in body} == body and document["message"]
-    else:
+    elif accept == "text/plain":
         assert response.get_data(as_text=True).startswith(body)  # type: ignore[arg-type]
+    else:
+        assert response.mimetype == "text/html" and body in response.get_data(as_text=True)  # type: ignore[operator]
 
 
 # --- Linked Data --------------------------------------------------------------------------
@@ -241,7 +244,7 @@ def test_document_negotiation(client: FlaskClient, path: str, accept: str | None
     response = client.get(path, headers={"Accept": accept} if accept else {})
     assert response.status_code == 200
     assert response.mimetype == media_type
-    assert response.headers["Vary"] == "Accept"
+    assert response.headers["Vary"] == "Accept, Accept-Language"
     assert 'rel="alternate"' in response.headers["Link"]
 
 

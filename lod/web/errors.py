@@ -1,4 +1,5 @@
-"""One error shape for every failure: plain text, or JSON for clients that prefer it.
+"""One error shape for every failure: plain text, JSON for clients that prefer it, or a page for
+browsers, each with the status, its reason and the message.
 
     {"status": 400, "error": "Bad Request", "message": "…"}
 
@@ -11,7 +12,7 @@ import json
 import logging
 from http import HTTPStatus
 
-from flask import Flask, Response, request
+from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import LodError
@@ -24,8 +25,11 @@ log = logging.getLogger(__name__)
 def error_response(status: int, message: str, *, headers: dict[str, str] | None = None) -> Response:
     """The error body in the shape the client prefers."""
     reason = HTTPStatus(status).phrase
-    wanted = negotiate(request.headers.get("Accept"), ["text/plain", "application/json"])
-    if wanted == "application/json":
+    wanted = negotiate(request.headers.get("Accept"), ["text/plain", "application/json", "text/html"])
+    if wanted == "text/html":
+        html = render_template("error.html", status=status, reason=reason, message=message)
+        response = Response(html, status, content_type="text/html; charset=utf-8")
+    elif wanted == "application/json":
         body = json.dumps({"status": status, "error": reason, "message": message}, ensure_ascii=False)
         response = Response(body + "\n", status, mimetype="application/json")
     else:

@@ -104,7 +104,7 @@ def document(path: str) -> Response:
         response = outcome_response(lod_context().query(QueryRequest(
             query=describe_query(iri), formats=(media_type,))))
     response.headers["Link"] = links
-    response.headers["Vary"] = "Accept"
+    response.headers["Vary"] = "Accept, Accept-Language"  # the HTML page follows the reader's language
     response.headers["Content-Location"] = f"/doc/{path}{_extension(media_type)}"
     return response
 

@@ -70,14 +70,16 @@ def readable_date(value: str, datatype: str | None, language: str) -> str:
     '24. Januar 2014'
     """
     parts = value.split("-")
-    try:
-        if datatype == str(XSD.gYearMonth) and len(parts) == 2:
-            return f"{MONTHS[language][int(parts[1]) - 1]} {int(parts[0])}"
-        if datatype == str(XSD.date) and len(parts) == 3:
-            day, month, year = int(parts[2]), MONTHS[language][int(parts[1]) - 1], int(parts[0])
-            return f"{day}. {month} {year}" if language == "de" else f"{day} {month} {year}"
-    except (ValueError, IndexError):
-        pass
+    if not all(part.isdigit() for part in parts) or not 1 <= len(parts) <= 3:
+        return value
+    numbers = [int(part) for part in parts]
+    if len(numbers) > 1 and not 1 <= numbers[1] <= 12:
+        return value
+    if datatype == str(XSD.gYearMonth) and len(numbers) == 2:
+        return f"{MONTHS[language][numbers[1] - 1]} {numbers[0]}"
+    if datatype == str(XSD.date) and len(numbers) == 3:
+        day, month, year = numbers[2], MONTHS[language][numbers[1] - 1], numbers[0]
+        return f"{day}. {month} {year}" if language == "de" else f"{day} {month} {year}"
     return value
 
 
@@ -104,7 +106,7 @@ def resource_page(iri: str, *, path: str) -> Response:
             return None  # a part of this resource is shown where it is referred to
         return local_path(term.value) or (term.value if term.value.startswith(("http:", "https:")) else None)
 
-    def shown(value: str) -> str:
+    def iri_text(value: str) -> str:
         """An IRI without a label: one of ours by its last part, another as it is, less its scheme."""
         return _short(value) if local_path(value) else value.partition("://")[2].rstrip("/") or value
 
@@ -112,7 +114,7 @@ def resource_page(iri: str, *, path: str) -> Response:
         "resource.html", view=view, language=language, text=TEXT[language],
         date=lambda value, datatype: readable_date(value, datatype, language),
         language_names=LANGUAGE_NAMES[language],
-        href=href, short=shown, is_date=is_date, any_dated=any_dated,
+        href=href, iri_text=iri_text, is_date=is_date, any_dated=any_dated,
         link=lambda target: local_path(target) or target,
         title=_title(view, language), other_labels=_other_labels(view, language),
         properties=_ordered(_without_title(view), language),

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
 from . import __version__
 from .errors import InputError, LodError
+from .files import write_atomically
 from .formats import RdfFormat
 from .pipeline import CheckedData, check_records
 from .publish import CURRENT, NotPublishable, Release, ReleaseError, build_release, open_release
@@ -88,7 +87,7 @@ def export(data: Path, output: Path, fmt: str | None, allow_violations: bool, ba
     if str(output) == "-":
         sys.stdout.buffer.write(payload)
         return
-    _write_atomically(output, payload)
+    write_atomically(output, payload)
     click.echo(f"wrote {len(checked.graph)} triples to {output}", err=True)
 
 
@@ -148,19 +147,6 @@ def serve(host: str | None, port: int | None, workers: int | None, release_dir: 
     run_server(settings)
 
 
-def _write_atomically(path: Path, payload: bytes) -> None:
-    """Write beside the target, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(payload)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
 def main() -> None:
     """Entry point: library errors become a message and exit status 2, never a traceback."""
     try:
@@ -175,3 +161,10 @@ def main() -> None:
     except LodError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_ERROR)
+
+
+# The federation commands live in their own module; registered last, as they import the group.
+from .commands_federation import link, query  # noqa: E402
+
+cli.add_command(query)
+cli.add_command(link)

@@ -25,7 +25,9 @@ from .model import (
     check_dataset,
 )
 from .pipeline import CheckedData, check_records
+from .publish import Release, build_release, open_release
 from .schemes import load_schemes
+from .settings import Settings
 from .sources import read_records
 from .validate import ValidationReport, ValidationResult, validate_graph
 
@@ -47,6 +49,8 @@ __all__ = [
     "Post",
     "Problem",
     "RdfFormat",
+    "Release",
+    "Settings",
     "Source",
     "Statement",
     "Tenure",
@@ -54,9 +58,11 @@ __all__ = [
     "ValidationReport",
     "ValidationResult",
     "__version__",
+    "build_release",
     "check_dataset",
     "check_records",
     "load_schemes",
+    "open_release",
     "read_records",
     "record_iris",
     "to_graph",

@@ -41,6 +41,8 @@ class Settings:
     """Seconds a query may wait for a free slot before it is answered 503 with Retry-After."""
     threads: int = 16
     """Connections one server process serves at once: downloads and pages need no query slot."""
+    result_cache_mb: int = 64
+    """Memory each server process keeps results in, to answer repeated queries at once (0: off)."""
     max_rows: int = 100_000
     """Rows (SELECT) or triples (CONSTRUCT/DESCRIBE) returned at most; more are cut, with a header."""
     max_query_bytes: int = 1_000_000

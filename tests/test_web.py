@@ -336,8 +336,11 @@ def test_overload_is_answered_503_with_retry_after(release_dir: Path) -> None:
     try:
         deadline = time.monotonic() + 5
         response = None
+        attempt = 0
         while time.monotonic() < deadline:  # until the slow query holds the only slot
-            response = app.test_client().get("/sparql", query_string={"query": COUNT, "format": "json"})
+            attempt += 1  # a new query each time: a cached answer needs no slot
+            response = app.test_client().get("/sparql", query_string={
+                "query": f"{COUNT} # {attempt}", "format": "json"})
             if response.status_code == 503:
                 break
         assert response is not None and response.status_code == 503
@@ -347,3 +350,26 @@ def test_overload_is_answered_503_with_retry_after(release_dir: Path) -> None:
         busy.join()
     after = app.test_client().get("/sparql", query_string={"query": COUNT, "format": "json"})
     assert after.status_code == 200
+
+
+def test_results_carry_an_etag_and_revalidate(client: FlaskClient) -> None:
+    params = {"query": COUNT + " # etag", "format": "json"}
+    first = client.get("/sparql", query_string=params)
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and etag and first.headers["Cache-Control"] == "public, no-cache"
+    again = client.get("/sparql", query_string=params, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    other = client.get("/sparql", query_string={**params, "format": "xml"}, headers={"If-None-Match": etag})
+    assert other.status_code == 200 and other.headers["ETag"] != etag
+
+
+def test_a_repeated_query_is_answered_from_the_cache(release_dir: Path) -> None:
+    from lod.web.context import lod_context
+
+    app = create_app(Settings(release_dir=release_dir))
+    params = {"query": COUNT, "format": "json"}
+    first = app.test_client().get("/sparql", query_string=params)
+    context = lod_context(app)
+    context.queries.execute = None  # type: ignore[method-assign]  # evaluating again would fail
+    second = app.test_client().get("/sparql", query_string=params)
+    assert second.status_code == 200 and second.data == first.data

@@ -13,6 +13,7 @@ from rdflib import Graph
 
 from ..errors import LodError
 from ..executor import ExecutorPool, QueryOutcome, QueryRequest
+from ..result_cache import ResultCache, request_key
 from ..metadata import service_description
 from ..publish import CURRENT, Release, describe_release, load_release, open_release
 from ..settings import Settings
@@ -70,9 +71,29 @@ class LodContext:
                                     timeout=settings.query_timeout, max_rows=settings.max_rows,
                                     federation=settings.federation_policy())
 
+        self.results = ResultCache(max_bytes=settings.result_cache_mb * 1024 * 1024)
+
     def query(self, request: QueryRequest) -> QueryOutcome:
         """Run a query on the current release; raises Overloaded when every slot stays busy."""
-        return self.queries.execute(self.releases.get().store_path, request)
+        _key, outcome = self.cached_query(request)
+        assert outcome is not None  # only a matching If-None-Match leaves it out
+        return outcome
+
+    def cached_query(self, request: QueryRequest, *, etag: str | None = None,
+                     ) -> tuple[str, QueryOutcome | None]:
+        """The request's key (its ETag) and its outcome: from the cache, or evaluated now.
+
+        When ``etag`` (a client's If-None-Match) equals the key, nothing is evaluated and the
+        outcome is None: the client's copy is current, the release being unchangeable."""
+        release = self.releases.get()
+        key = request_key(release.manifest.release_id, request)
+        if etag == key:
+            return key, None
+        outcome = self.results.get(key)
+        if outcome is None:
+            outcome = self.queries.execute(release.store_path, request)
+            self.results.put(key, outcome)
+        return key, outcome
 
     def select(self, query: str) -> list[dict[str, dict[str, str]]]:
         """The bindings of an internal SELECT (or ASK: one row ``{"boolean": …}``), as SPARQL JSON."""

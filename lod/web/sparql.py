@@ -62,11 +62,22 @@ def endpoint() -> Response:
     wanted = tuple(values.getlist("format"))
     if not wanted and _prefers_html():
         return _html_results(query)
-    outcome = context.query(QueryRequest(
+    key, outcome = context.cached_query(QueryRequest(
         query=query, accept=request.headers.get("Accept"), formats=wanted,
         default_graphs=tuple(values.getlist("default-graph-uri")),
-        named_graphs=tuple(values.getlist("named-graph-uri"))))
-    return outcome_response(outcome)
+        named_graphs=tuple(values.getlist("named-graph-uri"))), etag=_if_none_match())
+    response = Response(status=304) if outcome is None else outcome_response(outcome)
+    if response.status_code in (200, 304):
+        # A release never changes: the answer may be kept, but must be revalidated (it is cheap).
+        response.set_etag(key)
+        response.headers["Cache-Control"] = "public, no-cache"
+        response.headers["Vary"] = "Accept"
+    return response
+
+
+def _if_none_match() -> str | None:
+    tags = request.if_none_match
+    return next(iter(tags), None) if tags and not tags.star_tag else None
 
 
 def outcome_response(outcome: QueryOutcome) -> Response:

@@ -13,9 +13,9 @@ from rdflib import Graph
 
 from ..errors import LodError
 from ..executor import ExecutorPool, QueryOutcome, QueryRequest
-from ..result_cache import ResultCache, request_key
 from ..metadata import service_description
 from ..publish import CURRENT, Release, describe_release, load_release, open_release
+from ..result_cache import ResultCache, request_key
 from ..settings import Settings
 
 

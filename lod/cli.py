@@ -11,7 +11,7 @@ from . import __version__
 from .errors import InputError, LodError
 from .files import write_atomically
 from .formats import RdfFormat
-from .pipeline import CheckedData, check_records
+from .pipeline import ENGINES, CheckedData, check_records
 from .publish import CURRENT, NotPublishable, Release, ReleaseError, build_release, open_release
 from .report import format_problems, format_text, to_json
 from .settings import Settings
@@ -33,9 +33,10 @@ def cli() -> None:
     """Publish organisations and their cooperations as validated Linked Open Data."""
 
 
-def _check(data: Path, base_iri: str, *, json_errors: bool = False) -> CheckedData:
+def _check(data: Path, base_iri: str, *, json_errors: bool = False, engine: str = "compiled",
+           ) -> CheckedData:
     try:
-        return check_records(read_records(data), base_iri=base_iri)
+        return check_records(read_records(data), base_iri=base_iri, engine=engine)
     except InputError as error:
         if json_errors:
             click.echo(to_json([], error.problems), nl=False)
@@ -48,13 +49,15 @@ def _check(data: Path, base_iri: str, *, json_errors: bool = False) -> CheckedDa
 @click.option("--format", "output", type=click.Choice(["text", "turtle", "json"]), default="text",
               show_default=True, help="text for people; the SHACL report as Turtle or JSON.")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--engine", type=click.Choice(ENGINES), default="compiled", show_default=True,
+              help="compiled: the shapes as SPARQL over Oxigraph; pyshacl: the reference validator.")
 @base_iri_option
-def validate(data: Path, output: str, strict: bool, base_iri: str) -> None:
+def validate(data: Path, output: str, strict: bool, engine: str, base_iri: str) -> None:
     """Check DATA (a directory of CSV files or a JSON file; default data/).
 
     Exit status: 0 conforms, 1 input errors or violations (or warnings with --strict),
     2 usage or runtime error."""
-    checked = _check(data, base_iri, json_errors=output == "json")
+    checked = _check(data, base_iri, json_errors=output == "json", engine=engine)
     if output == "turtle":
         click.echo(checked.report.graph.serialize(format="turtle"), nl=False)
     elif output == "json":

@@ -35,13 +35,15 @@ from rdflib import Graph
 
 from .errors import LodError, UsageError
 from .formats import RdfFormat
+from .mapping import record_iris, triples
 from .metadata import DumpFile, Publisher, ReleaseInfo, catalog_graph, void_graph
-from .pipeline import check_records
-from .report import format_text
+from .model import Dataset
+from .report import format_text, trace
 from .schemes import ontology_graph
 from .settings import Settings
+from .shacl_compiler import bundled_shapes, validate_store_report
 from .sources import read_records
-from .store import ONTOLOGY_GRAPH, StoreError, create_store, open_store, quads, select
+from .store import ONTOLOGY_GRAPH, StoreError, create_store, open_store, quads, select, to_oxigraph
 from .vocab import PREFIXES
 
 MANIFEST_VERSION = 1
@@ -176,10 +178,6 @@ def build_release(data: Path, *, settings: Settings, allow_warnings: bool = Fals
     with _build_lock(root):
         say(f"reading {data}")
         dataset = read_records(data)
-        say(f"validating {len(dataset)} records")
-        checked = check_records(dataset, base_iri=settings.base_iri)
-        if not checked.publishable(strict=not allow_warnings):
-            raise NotPublishable(format_text(checked.findings))
         created = datetime.now(UTC)
         # Milliseconds keep the ids of successive builds in build order: pruning sorts by name.
         release_id = f"{created:%Y%m%dT%H%M%S}{created.microsecond // 1000:03d}Z-{token_hex(3)}"
@@ -187,13 +185,19 @@ def build_release(data: Path, *, settings: Settings, allow_warnings: bool = Fals
         final = root / BUILDS / release_id
         try:
             partial.mkdir()
-            say(f"loading {len(checked.graph)} triples into the store")
-            store = create_store(partial / "store", data=_all_quads(checked.graph))
+            say(f"mapping {len(dataset)} records into the store")
+            store = create_store(partial / "store", data=_all_quads(dataset, settings.base_iri))
+            say("validating")
+            # The store is validated as it will be published; a build that fails is thrown away.
+            report = validate_store_report(store, bundled_shapes())
+            if not report.passes(strict=not allow_warnings):
+                findings = trace(report, record_iris(dataset, base_iri=settings.base_iri))
+                raise NotPublishable(format_text(findings))
             manifest = _write_release(store, partial, release_id=release_id, created=created,
-                                      settings=settings, warnings=len(checked.report.warnings),
+                                      settings=settings, warnings=len(report.warnings),
                                       inputs=(str(data),), say=say)
             (partial / "validation.ttl").write_bytes(
-                checked.report.graph.serialize(format="turtle", encoding="utf-8"))
+                report.graph.serialize(format="turtle", encoding="utf-8"))
             del store
             gc.collect()  # close the store's files before the directory is renamed
             _write_metadata(partial, manifest, settings)
@@ -213,8 +217,11 @@ def build_release(data: Path, *, settings: Settings, allow_warnings: bool = Fals
         return Release(final, manifest)
 
 
-def _all_quads(graph: Any) -> Iterator[ox.Quad]:
-    yield from quads(graph, ox.DefaultGraph())
+def _all_quads(dataset: Dataset, base_iri: str) -> Iterator[ox.Quad]:
+    """The records' triples in the default graph, the vocabulary in its named graph."""
+    default = ox.DefaultGraph()
+    for s, p, o in triples(dataset, base_iri=base_iri):
+        yield ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), default)  # type: ignore[arg-type]
     yield from quads(ontology_graph(), ONTOLOGY_GRAPH)
 
 

@@ -609,7 +609,7 @@ def validate_graph_fast(data: Graph, *, shapes: Graph | None = None, ontology: G
                         ) -> ValidationReport:
     """What `lod.validate.validate_graph` does, with compiled shapes on an in-memory Oxigraph store:
     ``data`` and the ontology (or ``ontology``) are loaded into it, then validated."""
-    compiled = _bundled() if shapes is None else compile_shapes(shapes)
+    compiled = bundled_shapes() if shapes is None else compile_shapes(shapes)
     store = ox.Store()
     store.bulk_extend(quads(data, ox.DefaultGraph()))
     store.bulk_extend(_ontology_quads() if ontology is None else list(quads(ontology, ox.DefaultGraph())))
@@ -617,7 +617,7 @@ def validate_graph_fast(data: Graph, *, shapes: Graph | None = None, ontology: G
 
 
 @cache
-def _bundled() -> CompiledShapes:
+def bundled_shapes() -> CompiledShapes:
     return compile_shapes(shapes_graph())
 
 

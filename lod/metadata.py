@@ -442,19 +442,24 @@ def _service_triples(places: _Places, agent: URIRef, contact: URIRef | None,
 
 
 def service_description(*, public_url: str, federated_query: bool = False,
-                        default_graph_triples: int | None = None) -> Graph:
+                        default_graph_triples: int | None = None,
+                        named_graphs: Mapping[str, int] | None = None) -> Graph:
     """The SPARQL 1.1 service description of ``{public_url}sparql``.
 
-    The default graph is the data itself, not a union of named graphs, so ``sd:UnionDefaultGraph``
-    is never claimed; ``sd:BasicFederatedQuery`` only when the server runs ``SERVICE`` clauses.
+    Queries see the union of the store's graphs (the data and the vocabulary graph) as their
+    default graph, so ``sd:UnionDefaultGraph`` is stated, and each named graph is listed with its
+    size (``named_graphs``: graph IRI -> triples). ``sd:BasicFederatedQuery`` only when the server
+    runs ``SERVICE`` clauses.
     """
     places = _Places(_checked_url(public_url, "public URL"))
     return _graph(_service_description_triples(places, federated_query=federated_query,
-                                               default_graph_triples=default_graph_triples))
+                                               default_graph_triples=default_graph_triples,
+                                               named_graphs=named_graphs or {}))
 
 
 def _service_description_triples(places: _Places, *, federated_query: bool,
-                                 default_graph_triples: int | None) -> Iterator[Triple]:
+                                 default_graph_triples: int | None,
+                                 named_graphs: Mapping[str, int]) -> Iterator[Triple]:
     service = URIRef(f"{places.endpoint}#service")
     dataset = URIRef(f"{places.endpoint}#default-dataset")
     graph = URIRef(f"{places.endpoint}#default-graph")
@@ -463,6 +468,7 @@ def _service_description_triples(places: _Places, *, federated_query: bool,
     yield service, SD.supportedLanguage, SD.SPARQL11Query
     for result_format in RESULT_FORMATS:
         yield service, SD.resultFormat, result_format
+    yield service, SD.feature, SD.UnionDefaultGraph
     if federated_query:
         yield service, SD.feature, SD.BasicFederatedQuery
     yield service, SD.defaultDataset, dataset
@@ -471,6 +477,15 @@ def _service_description_triples(places: _Places, *, federated_query: bool,
     yield graph, RDF.type, SD.Graph
     if default_graph_triples is not None:
         yield graph, VOID.triples, Literal(default_graph_triples, datatype=XSD.integer)
+    for number, (name, triples) in enumerate(sorted(named_graphs.items())):
+        entry, described = URIRef(f"{places.endpoint}#named-graph-{number}"), URIRef(
+            f"{places.endpoint}#named-graph-{number}-graph")
+        yield dataset, SD.namedGraph, entry
+        yield entry, RDF.type, SD.NamedGraph
+        yield entry, SD.name, URIRef(name)
+        yield entry, SD.graph, described
+        yield described, RDF.type, SD.Graph
+        yield described, VOID.triples, Literal(triples, datatype=XSD.integer)
 
 
 # --- shared pieces -------------------------------------------------------------------------------

@@ -115,6 +115,8 @@ class Manifest:
     example_resources: tuple[str, ...]
     warnings: int
     version: int = MANIFEST_VERSION
+    vocabulary_triples: int = 0
+    """Triples of the vocabulary graph (``ikz:``), which queries see beside the data."""
     inputs: tuple[str, ...] = field(default=())
 
     def to_json(self) -> str:
@@ -289,6 +291,8 @@ def _statistics(store: ox.Store, base_iri: str) -> dict[str, Any]:
     return {
         # Without FROM, a query sees the default graph only: the data, not the vocabulary.
         "triples": _number(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"),
+        "vocabulary_triples": _number(
+            store, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{ONTOLOGY_GRAPH.value}> {{ ?s ?p ?o }} }}"),
         "entities": _number(store, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o {minted} }}"),
         "class_counts": classes,
         "property_counts": properties,

@@ -221,11 +221,15 @@ def test_same_release_gives_same_triples(graphs: dict[str, Graph], name: str) ->
 def test_basic_federated_query_only_when_enabled(federated: bool) -> None:
     service = _u(f"{URL}sparql#service")
     features = set(_service(federated=federated).objects(service, SD.feature))
-    assert features == ({SD.BasicFederatedQuery} if federated else set())
+    assert features == {SD.UnionDefaultGraph} | ({SD.BasicFederatedQuery} if federated else set())
 
 
-def test_default_graph_is_not_claimed_to_be_a_union() -> None:
-    assert (None, SD.feature, SD.UnionDefaultGraph) not in _service(federated=True)
+def test_named_graphs_are_listed_with_their_size() -> None:
+    graph = service_description(public_url=URL, named_graphs={"https://w3id.org/lod-ikz/def/": 1147})
+    entries = list(graph.objects(None, SD.namedGraph))
+    assert len(entries) == 1
+    assert graph.value(entries[0], SD.name) == URIRef("https://w3id.org/lod-ikz/def/")
+    assert int(graph.value(graph.value(entries[0], SD.graph), VOID.triples)) == 1147
 
 
 def test_default_graph_size_only_when_given() -> None:

@@ -172,6 +172,9 @@ def test_service_description_and_query_page(client: FlaskClient) -> None:
     description = client.get("/sparql", headers={"Accept": "text/turtle"})
     graph = list(ox.parse(description.data, format=ox.RdfFormat.TURTLE))
     assert any(str(t.object) == "<http://www.w3.org/ns/sparql-service-description#Service>" for t in graph)
+    # Queries see the data and the vocabulary graph together; engines plan with both sizes.
+    assert any(str(t.object).endswith("#UnionDefaultGraph>") for t in graph)
+    assert any(str(t.object) == "<https://w3id.org/lod-ikz/def/>" for t in graph)
     page = client.get("/sparql", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert page.mimetype == "text/html" and b"<textarea" in page.data
 

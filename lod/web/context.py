@@ -17,6 +17,7 @@ from ..metadata import service_description
 from ..publish import CURRENT, Release, describe_release, load_release, open_release
 from ..result_cache import ResultCache, request_key
 from ..settings import Settings
+from ..store import ONTOLOGY_GRAPH
 
 
 @dataclass
@@ -121,9 +122,10 @@ class LodContext:
             void, catalog = describe_release(release.manifest, self.settings)
             cached = (release.manifest.release_id, Metadata(
                 void=void, catalog=catalog,
-                service=service_description(public_url=self.settings.public_url,
-                                            federated_query=self.settings.federation,
-                                            default_graph_triples=release.manifest.triples)))
+                service=service_description(
+                    public_url=self.settings.public_url, federated_query=self.settings.federation,
+                    default_graph_triples=release.manifest.triples + release.manifest.vocabulary_triples,
+                    named_graphs={ONTOLOGY_GRAPH.value: release.manifest.vocabulary_triples})))
             self._metadata = cached
         return cached[1]
 

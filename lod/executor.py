@@ -78,11 +78,15 @@ class QueryOutcome:
     message: str | None = None
     """For errors: what went wrong, for the person who sent the query."""
 
-    def discard(self) -> None:
-        """Remove the spooled file, if any (when the body is not going to be sent)."""
-        if self.path:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.path)
+    def read(self) -> bytes:
+        """The whole body, from memory or from the spooled file (which is then removed)."""
+        if self.path is None:
+            return self.body
+        try:
+            with open(self.path, "rb") as file:
+                return file.read()
+        finally:
+            os.unlink(self.path)
 
 
 def error(status: int, message: str) -> QueryOutcome:

@@ -101,12 +101,7 @@ class LodContext:
         outcome = self.query(QueryRequest(query=query, formats=("json",)))
         if outcome.status != 200:
             raise QueryFailed(outcome.status, outcome.message or "query failed")
-        if outcome.path:
-            with open(outcome.path, "rb") as file:
-                document = json.load(file)
-            os.unlink(outcome.path)
-        else:
-            document = json.loads(outcome.body)
+        document = json.loads(outcome.read())
         if "boolean" in document:
             return [{"boolean": {"value": str(document["boolean"]).lower()}}]
         rows: list[dict[str, dict[str, str]]] = document["results"]["bindings"]

@@ -177,12 +177,7 @@ def _html_results(query: str) -> Response:
     outcome = lod_context().query(QueryRequest(query=query, formats=("json",)))
     if outcome.status != 200:
         return _query_page(query, error=outcome.message, status=outcome.status)
-    if outcome.path:
-        with open(outcome.path, "rb") as file:
-            document = json.load(file)
-        os.unlink(outcome.path)
-    else:
-        document = json.loads(outcome.body)
+    document = json.loads(outcome.read())
     if "boolean" in document:
         table = {"variables": ["ASK"], "rows": [[{"value": str(document["boolean"]).lower()}]]}
     else:

@@ -1,0 +1,273 @@
+"""The query mix: the queries open-data portals and their users send, as templates, with parameter
+values drawn deterministically from the generated CSV files, so every engine gets the same
+sequence of distinct queries.
+
+Every query keeps to what all engines share: no FROM, the default graph being the union of the data
+and the vocabulary (peers load both into their default graph); dates are compared as strings,
+because the data keeps each date's precision (xsd:gYear, xsd:gYearMonth, xsd:date) and SPARQL 1.1
+defines no order between those types.
+
+    python benchmarks/queries.py DATA_DIR      # print one query of each class
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import sys
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+BASE = "https://w3id.org/lod-ikz/"
+PREFIXES = """\
+PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX schema: <https://schema.org/>
+PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+PREFIX adms: <http://www.w3.org/ns/adms#>
+PREFIX ikz: <https://w3id.org/lod-ikz/def/>
+"""
+
+
+@dataclass(frozen=True)
+class QueryClass:
+    name: str
+    title: str
+    form: str
+    """select, ask, construct or describe: what the response holds and how it is counted."""
+    template: str
+    compare: bool = True
+    """Whether all engines must give the same count (DESCRIBE's result is up to each engine)."""
+
+    def render(self, values: dict[str, str]) -> str:
+        return PREFIXES + Template(self.template).substitute(values)
+
+    @property
+    def accept(self) -> str:
+        if self.form in ("construct", "describe"):
+            return "application/n-triples"
+        return "application/sparql-results+json"
+
+
+CLASSES = (
+    QueryClass("lookup", "look up one organisation by its AGS", "select", """\
+SELECT ?org ?name ?kind ?homepage WHERE {
+  ?org ikz:ags "$ags" ; skos:prefLabel ?name ; org:classification ?k .
+  ?k skos:prefLabel ?kind .
+  OPTIONAL { ?org foaf:homepage ?homepage }
+  FILTER(LANG(?name) = "de" && LANG(?kind) = "de")
+}"""),
+    QueryClass("cooperations_of", "the cooperations of a municipality, with roles", "select", """\
+SELECT ?cooperation ?name ?role WHERE {
+  ?city ikz:ags "$ags" .
+  ?membership org:member ?city ; org:organization ?cooperation ; org:role ?r .
+  ?cooperation skos:prefLabel ?name . FILTER(LANG(?name) = "de")
+  ?r skos:prefLabel ?role . FILTER(LANG(?role) = "de")
+}"""),
+    QueryClass("members_of", "the members of a cooperation, with names and roles", "select", """\
+SELECT ?member ?name ?role WHERE {
+  ?membership org:organization <$cooperation> ; org:member ?member ; org:role ?r .
+  ?member skos:prefLabel ?name . FILTER(LANG(?name) = "de")
+  ?r skos:prefLabel ?role . FILTER(LANG(?role) = "de")
+} ORDER BY ?name"""),
+    QueryClass("count_per_land", "cooperations of one kind founded since a year, per Land", "select", """\
+SELECT ?land (COUNT(DISTINCT ?cooperation) AS ?cooperations) WHERE {
+  ?cooperation org:classification <$kind> ; schema:foundingDate ?date .
+  FILTER(STR(?date) >= "$year")
+  ?membership org:organization ?cooperation ; org:member ?member .
+  ?member ikz:ags ?ags .
+  BIND(SUBSTR(?ags, 1, 2) AS ?land)
+} GROUP BY ?land ORDER BY ?land"""),
+    QueryClass("count_per_topic", "cooperations founded since a year with a member in one Land, "
+               "per topic", "select", """\
+SELECT ?topic ?label (COUNT(DISTINCT ?cooperation) AS ?cooperations) WHERE {
+  ?cooperation dcterms:subject ?topic ; schema:foundingDate ?date .
+  FILTER(STR(?date) >= "$year")
+  ?topic skos:prefLabel ?label . FILTER(LANG(?label) = "de")
+  ?membership org:organization ?cooperation ; org:member ?member .
+  ?member ikz:ags ?ags . FILTER(STRSTARTS(?ags, "$land"))
+} GROUP BY ?topic ?label ORDER BY DESC(?cooperations) ?topic"""),
+    QueryClass("text_filter", "organisations whose name contains a text", "select", """\
+SELECT ?org ?name WHERE {
+  ?org a org:Organization ; skos:prefLabel ?name .
+  FILTER(LANG(?name) = "de" && CONTAINS(LCASE(?name), "$text"))
+} ORDER BY ?name LIMIT 50"""),
+    QueryClass("date_window", "cooperations founded in a window of years, latest first", "select", """\
+SELECT ?cooperation ?name ?founded WHERE {
+  ?cooperation a org:OrganizationalCollaboration ; schema:foundingDate ?date ; skos:prefLabel ?name .
+  FILTER(LANG(?name) = "de")
+  BIND(STR(?date) AS ?founded)
+  FILTER(?founded >= "$first" && ?founded < "$end")
+} ORDER BY DESC(?founded) ?cooperation LIMIT 20"""),
+    QueryClass("two_hop", "partners in other Länder of one Land's municipalities, in cooperations "
+               "founded since a year", "select", """\
+SELECT ?other (COUNT(DISTINCT ?partner) AS ?partners) WHERE {
+  ?city ikz:ags ?ags . FILTER(STRSTARTS(?ags, "$land"))
+  ?m1 org:member ?city ; org:organization ?cooperation .
+  ?cooperation schema:foundingDate ?date . FILTER(STR(?date) >= "$year")
+  ?m2 org:organization ?cooperation ; org:member ?partner .
+  ?partner ikz:ags ?partnerAgs .
+  BIND(SUBSTR(?partnerAgs, 1, 2) AS ?other)
+  FILTER(?other != "$land")
+} GROUP BY ?other ORDER BY ?other"""),
+    QueryClass("paged_listing", "a page of the cooperation listing, with OPTIONAL details", "select", """\
+SELECT ?cooperation ?name ?kind ?status ?founded ?dissolved ?homepage WHERE {
+  ?cooperation a org:OrganizationalCollaboration ; skos:prefLabel ?name .
+  FILTER(LANG(?name) = "de")
+  OPTIONAL { ?cooperation org:classification ?k . ?k skos:prefLabel ?kind . FILTER(LANG(?kind) = "de") }
+  OPTIONAL { ?cooperation adms:status ?s . ?s skos:prefLabel ?status . FILTER(LANG(?status) = "de") }
+  OPTIONAL { ?cooperation schema:foundingDate ?founded }
+  OPTIONAL { ?cooperation schema:dissolutionDate ?dissolved }
+  OPTIONAL { ?cooperation foaf:homepage ?homepage }
+} ORDER BY $order LIMIT $limit OFFSET $offset"""),
+    QueryClass("construct", "CONSTRUCT one cooperation with the labels of what it links to", "construct", """\
+CONSTRUCT { <$cooperation> ?p ?o . ?o skos:prefLabel ?label } WHERE {
+  <$cooperation> ?p ?o .
+  OPTIONAL { ?o skos:prefLabel ?label }
+}"""),
+    QueryClass("describe", "DESCRIBE one organisation", "describe", "DESCRIBE <$organisation>",
+               compare=False),
+    QueryClass("ask", "ASK whether a municipality is a member of a cooperation", "ask", """\
+ASK { ?membership org:member <$member> ; org:organization <$cooperation> }"""),
+)
+BY_NAME = {c.name: c for c in CLASSES}
+
+
+# --- parameters ---------------------------------------------------------------------------
+
+
+def _rows(data_dir: Path, name: str) -> Iterator[dict[str, str]]:
+    with (data_dir / f"{name}.csv").open(encoding="utf-8", newline="") as file:
+        yield from csv.DictReader(file)
+
+
+def _iri(kind: str, slug: str) -> str:
+    return f"{BASE}id/{kind}/{slug}"
+
+
+@dataclass(frozen=True)
+class Domains:
+    """The values each parameter may take, read from the CSV files, sorted."""
+
+    municipalities: list[tuple[str, str]]
+    """(slug, AGS) of municipalities whose AGS no other organisation has."""
+    members: list[tuple[str, str]]
+    """(slug, AGS) of such municipalities that are members of a cooperation."""
+    organisations: list[str]
+    cooperations: list[str]
+    kinds: list[str]
+    lands: list[str]
+    texts: list[str]
+    years: list[int]
+    memberships: list[tuple[str, str]]
+    """(member slug, cooperation slug) of municipal members."""
+
+    @classmethod
+    def read(cls, data_dir: Path) -> Domains:
+        organisations = list(_rows(data_dir, "organisations"))
+        ags_count: dict[str, int] = defaultdict(int)
+        for row in organisations:
+            if row["ags"]:
+                ags_count[row["ags"]] += 1
+        municipalities = sorted((r["slug"], r["ags"]) for r in organisations
+                                if r["kind"] == "municipality" and ags_count[r["ags"]] == 1)
+        by_slug = dict(municipalities)
+        memberships = sorted((r["member"], r["organisation"]) for r in _rows(data_dir, "memberships")
+                             if r["member"] in by_slug)
+        member_slugs = sorted({m for m, _ in memberships})
+        cooperations = list(_rows(data_dir, "cooperations"))
+        texts: set[str] = set()
+        for row in organisations:
+            name = row["name_de"].lower()
+            # ASCII-only pieces of real names, so no engine's LCASE of umlauts decides the count.
+            for start in range(0, max(0, len(name) - 5), 3):
+                piece = name[start:start + 5]
+                if piece.isascii() and piece.isalpha():
+                    texts.add(piece)
+        years = sorted({int(r["start"][:4]) for r in cooperations if r["start"]})
+        return cls(
+            municipalities=municipalities,
+            members=[(slug, by_slug[slug]) for slug in member_slugs],
+            organisations=sorted(r["slug"] for r in organisations),
+            cooperations=sorted(r["slug"] for r in cooperations),
+            kinds=sorted({r["kind"] for r in cooperations}),
+            lands=sorted({ags[:2] for _, ags in municipalities}),
+            texts=sorted(texts),
+            years=years,
+            memberships=memberships,
+        )
+
+
+def domain(domains: Domains, name: str, *, seed: int) -> list[dict[str, str]]:
+    """Every distinct parameter set of query class ``name``, in a fixed order."""
+    d = domains
+    kind = f"{BASE}def/cooperation-kind/"
+    if name == "lookup":
+        return [{"ags": ags} for _, ags in d.municipalities]
+    if name == "cooperations_of":
+        return [{"ags": ags} for _, ags in d.members]
+    if name in ("members_of", "construct"):
+        return [{"cooperation": _iri("cooperation", s)} for s in d.cooperations]
+    if name == "count_per_land":
+        return [{"kind": kind + k, "year": str(y)} for k in d.kinds for y in d.years]
+    if name in ("count_per_topic", "two_hop"):
+        return [{"land": land, "year": str(y)} for land in d.lands for y in d.years]
+    if name == "text_filter":
+        return [{"text": t} for t in d.texts]
+    if name == "date_window":
+        return [{"first": f"{y}{m}", "end": f"{y + w}{m}"} for y in d.years
+                for m in ("", *(f"-{month:02d}" for month in range(1, 13))) for w in (1, 2, 3, 5)]
+    if name == "paged_listing":
+        orders = ("?cooperation", "?name ?cooperation", "DESC(?founded) ?cooperation")
+        return [{"order": order, "limit": str(size), "offset": str(size * page)}
+                for order in orders for size in (10, 20, 50)
+                for page in range((len(d.cooperations) + size - 1) // size)]
+    if name == "describe":
+        return [{"organisation": _iri("organisation", s)} for s in d.organisations]
+    if name == "ask":
+        # Every municipal membership (true), and as many municipality-cooperation pairs that are
+        # not one (false), drawn with a generator of their own.
+        rng = random.Random(f"{seed}:ask-pairs")
+        members = set(d.memberships)
+        pairs = list(d.memberships)
+        while len(pairs) < 2 * len(d.memberships):
+            pair = (rng.choice(d.members)[0], rng.choice(d.cooperations))
+            if pair not in members:
+                pairs.append(pair)
+        return [{"member": _iri("organisation", m), "cooperation": _iri("cooperation", c)}
+                for m, c in pairs]
+    raise KeyError(name)
+
+
+def parameters(domains: Domains, name: str, *, seed: int, length: int,
+               repeat: bool = False) -> list[dict[str, str]]:
+    """At most ``length`` parameter sets of class ``name`` in a seeded random order, the same for
+    the same data and seed. No set comes twice (so no result cache answers a request), unless
+    ``repeat``: then the shuffled domain is repeated until ``length`` is reached."""
+    rng = random.Random(f"{seed}:{name}")
+    values = domain(domains, name, seed=seed)
+    rng.shuffle(values)
+    if repeat:
+        while values and len(values) < length:
+            more = list(values[: len(values)])
+            rng.shuffle(more)
+            values.extend(more)
+    return values[:length]
+
+
+def sequences(data_dir: Path, *, seed: int = 1, length: int = 2000, repeat: bool = False,
+              classes: tuple[QueryClass, ...] = CLASSES) -> dict[str, list[str]]:
+    """For each class, up to ``length`` query texts in the order every engine receives them."""
+    domains = Domains.read(data_dir)
+    return {c.name: [c.render(v) for v in parameters(domains, c.name, seed=seed, length=length,
+                                                     repeat=repeat)]
+            for c in classes}
+
+
+if __name__ == "__main__":
+    for name, texts in sequences(Path(sys.argv[1]), length=1).items():
+        print(f"# {name}: {BY_NAME[name].title}\n{texts[0]}\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 from pathlib import Path
 
@@ -138,16 +139,33 @@ def serve(host: str | None, port: int | None, workers: int | None, release_dir: 
     """Serve the current release with gunicorn; build one from data/ first if there is none."""
     settings = Settings.load(config=config, host=host, port=port, workers=workers,
                              release_dir=release_dir)
-    try:
-        open_release(settings.release_dir)
-    except ReleaseError:
-        if (settings.release_dir / CURRENT).exists():
-            raise  # a release that is there but broken is reported, not silently replaced
-        click.echo(f"no release in {settings.release_dir}; building one from {settings.data_dir}", err=True)
-        _build(settings.data_dir, settings, allow_warnings=False)
+    # Checked (or built) in a process of its own: RocksDB must never be opened in the process
+    # gunicorn forks its workers from, as its threads do not survive a fork.
+    preparation = multiprocessing.get_context("fork").Process(target=_prepare, args=(settings,))
+    preparation.start()
+    preparation.join()
+    if preparation.exitcode:
+        sys.exit(preparation.exitcode)
     from .serve import serve as run_server  # gunicorn is only needed here
 
     run_server(settings)
+
+
+def _prepare(settings: Settings) -> None:
+    """Check the current release, or build one from the data directory if there is none."""
+    try:
+        open_release(settings.release_dir)
+    except ReleaseError as error:
+        if (settings.release_dir / CURRENT).exists():
+            # A release that is there but broken is reported, not silently replaced.
+            click.echo(f"error: {error}", err=True)
+            sys.exit(EXIT_ERROR)
+        click.echo(f"no release in {settings.release_dir}; building one from {settings.data_dir}", err=True)
+        try:
+            _build(settings.data_dir, settings, allow_warnings=False)
+        except LodError as failure:
+            click.echo(f"error: {failure}", err=True)
+            sys.exit(EXIT_ERROR)
 
 
 def main() -> None:

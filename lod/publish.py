@@ -372,7 +372,7 @@ def _prune(root: Path, *, keep: int) -> None:
 # --- opening ------------------------------------------------------------------------------
 
 
-def open_release(release_dir: Path) -> Release:
+def open_release(release_dir: Path, *, check_store: bool = True) -> Release:
     """The release ``current`` points to, checked to be complete: manifest, dumps and store.
 
     Raises :class:`ReleaseError` with what is wrong when it is missing, partial or corrupt."""
@@ -380,11 +380,14 @@ def open_release(release_dir: Path) -> Release:
     if not link.exists():
         raise ReleaseError(f"no release in {release_dir}: run `lod build` first")
     path = link.resolve()
-    return load_release(path)
+    return load_release(path, check_store=check_store)
 
 
-def load_release(path: Path) -> Release:
-    """Check and open the build at ``path``."""
+def load_release(path: Path, *, check_store: bool = True) -> Release:
+    """Check and open the build at ``path``; ``check_store`` also opens the store and counts it.
+
+    Server workers leave the store to their query processes: a RocksDB handle opened in a worker
+    thread crashes the worker as it exits."""
     try:
         manifest = Manifest.from_json((path / "manifest.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -395,6 +398,8 @@ def load_release(path: Path) -> Release:
         file = path / "dumps" / dump.name
         if not file.is_file() or file.stat().st_size != dump.size:
             raise ReleaseError(f"{path} is corrupt: dump {dump.name} is missing or has the wrong size")
+    if not check_store:
+        return Release(path, manifest)
     try:
         triples = _number(open_store(path / "store"), "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
     except (StoreError, OSError) as error:

@@ -18,7 +18,8 @@ class _Server(BaseApplication):  # type: ignore[misc]
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # an older gunicorn lacks the newest (control_socket_disable)
+                self.cfg.set(key, value)
 
     def load(self) -> Any:
         return create_app(self.settings)
@@ -40,6 +41,8 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "accesslog": "-",
         "errorlog": "-",
         "proc_name": "lod",
+        # Not used, and one per user by default: parallel servers would take each other's.
+        "control_socket_disable": True,
     }
 
 

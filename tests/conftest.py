@@ -65,7 +65,7 @@ ServerFactory = Callable[..., str]
 def lod_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerFactory]:
     """Starts real `lod serve` processes on free ports of 127.0.0.1: ``url = lod_server(release_dir,
     workers=1, env={...})``; all are stopped when the module's tests are done."""
-    started: list[subprocess.Popen[bytes]] = []
+    started: list[tuple[subprocess.Popen[bytes], Path]] = []
 
     def start(release_dir: Path, *, workers: int = 2, env: dict[str, str] | None = None) -> str:
         port = free_port()
@@ -75,13 +75,15 @@ def lod_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerFacto
                 [sys.executable, "-m", "lod", "serve", "--release-dir", str(release_dir),
                  "--port", str(port), "--workers", str(workers)],
                 stdout=output, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-        started.append(process)
+        started.append((process, log))
         url = f"http://127.0.0.1:{port}/"
         wait_until_healthy(url, process, time.monotonic() + 60)
         return url
 
     yield start
-    for process in started:
+    for process, _log in started:
         process.terminate()
-    for process in started:
+    for process, log in started:
         process.wait(timeout=30)
+        crashes = [line for line in log.read_text(errors="replace").splitlines() if "was sent SIG" in line]
+        assert not crashes, f"a worker of lod serve crashed: {crashes}"

@@ -38,8 +38,9 @@ class ReleaseHolder:
         target = os.readlink(link) if link.is_symlink() else None
         with self._lock:
             if self._release is None or target != self._target:
-                self._release = open_release(self.release_dir) if target is None else load_release(
-                    (self.release_dir / target).resolve())
+                # `lod serve` checked the store before starting; the query processes open it.
+                self._release = (open_release(self.release_dir, check_store=False) if target is None
+                                 else load_release((self.release_dir / target).resolve(), check_store=False))
                 self._target = target
             return self._release
 

@@ -97,9 +97,11 @@ class Generator:
                 self.add("organisations", slug=slug, kind="district", name_de=f"Landkreis {self.name()}",
                          kreisschluessel=key, sources=cite())
             for number in range(self.count(total)):
-                district = number % max(1, self.count(LAND_DISTRICTS[land])) + 1
-                ags = f"{land:02d}{district:03d}{number // 50:01d}{number % 50 + 1:02d}" if total > 2 \
-                    else f"{land:02d}000000"
+                districts_here = max(1, self.count(LAND_DISTRICTS[land]))
+                district = number % districts_here + 1
+                # Land, district, then the municipality's number within its district: unique.
+                ags = f"{land:02d}{district:03d}{number // districts_here + 1:03d}" if total > 2 \
+                    else f"{land:02d}0{number + 1:02d}000"  # a city state: Bremen is 04011000
                 slug = f"gemeinde-{ags}-{number}"
                 municipalities.append(slug)
                 name = self.name()
@@ -118,7 +120,7 @@ class Generator:
             self.add("organisations", slug=slug, kind="association", name_de=f"Verband {self.name()}",
                      sources=cite())
         parties = municipalities + districts + providers + associations
-        for number in range(self.count(6000)):
+        for number in range(self.count(24000)):  # about 1 million triples at scale 1
             slug = f"kooperation-{number}"
             start_year = self.random.randint(1995, 2022)
             ended = self.random.random() < 0.3
@@ -150,7 +152,7 @@ class Generator:
         for number in range(self.count(1000)):
             self.add("events", slug=f"ereignis-{number}", kind=self.random.choice(("signing", "meeting")),
                      name_de=f"Treffen {number}", date=self.date(2010, 2024),
-                     locality=self.random.choice(list(self.names)), about=[f"kooperation-{number}"],
+                     locality=self.random.choice(sorted(self.names)), about=[f"kooperation-{number}"],
                      sources=cite())
         return self.rows
 

@@ -8,7 +8,7 @@ is described once. Nothing here knows about files or RDF.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
@@ -508,11 +508,28 @@ def check_dataset(dataset: Dataset, schemes: Schemes, *,
                         problems.append(problem(record, name, value, f"is not in the scheme "
                                                 f"{spec.type.scheme}; allowed: {', '.join(sorted(known))}"))
         problems.extend(problem(record, *found) for found in record.own_problems())
+    problems.extend(_shared_keys(dataset.organisations))
     for membership in dataset.memberships:
         target = index.get(("cooperation", membership.organisation))
         if isinstance(target, Cooperation):
             problems.extend(_outside(membership, target))
     return problems
+
+
+OFFICIAL_KEYS = ("ags", "kreisschluessel", "ars", "wikidata")
+
+
+def _shared_keys(organisations: Iterable[Organisation]) -> Iterator[Problem]:
+    """An official key names one organisation: a second one with the same key is an error."""
+    holders: dict[tuple[str, str], Organisation] = {}
+    for organisation in organisations:
+        for name in OFFICIAL_KEYS:
+            key = getattr(organisation, name)
+            if key is None:
+                continue
+            first = holders.setdefault((name, key), organisation)
+            if first is not organisation:
+                yield problem(organisation, name, key, f"is also the {name} of organisation {first.slug}")
 
 
 def _outside(membership: Membership, cooperation: Cooperation) -> Iterator[Problem]:

@@ -82,3 +82,20 @@ def test_slow_readers_do_not_starve_fast_queries(release_dir: Path, lod_server: 
         for reader in readers:
             reader.join()
     assert len(received) == 4 and all(total > 0 for total in received)
+
+
+def test_oversized_requests_are_refused_by_the_server(release_dir: Path, lod_server: ServerFactory) -> None:
+    url = lod_server(release_dir, workers=1)
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+    for headers, path, status in (({"X-Padding": "x" * 10_000}, "/healthz", 431),
+                                  ({f"X-H{n}": "1" for n in range(150)}, "/healthz", 431),
+                                  ({}, "/sparql?query=" + "x" * 10_000, 414)):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        body = response.read().decode("utf-8", "replace")
+        connection.close()
+        assert response.status == status and "Traceback" not in body
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/healthz")
+    assert connection.getresponse().status == 200

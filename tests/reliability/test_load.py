@@ -97,5 +97,8 @@ def test_oversized_requests_are_refused_by_the_server(release_dir: Path, lod_ser
         connection.close()
         assert response.status == status and "Traceback" not in body
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("GET", "/healthz")
-    assert connection.getresponse().status == 200
+    try:
+        connection.request("GET", "/healthz")
+        assert connection.getresponse().status == 200
+    finally:
+        connection.close()

@@ -206,10 +206,14 @@ class _ForwardingHandler(BaseHTTPRequestHandler):
         except (ValueError, IndexError):
             status, body = 404, b"no such service"
         else:
-            status, body = self.forwarder.forward(index, query)
+            try:
+                status, body = self.forwarder.forward(index, query)
+            except Exception as failure:  # the engine must get an answer, never a dropped connection
+                status, body = 502, f"the gateway failed: {type(failure).__name__}: {failure}".encode()
         self.send_response(status)
         self.send_header("Content-Type", JSON_RESULTS if status == 200 else "text/plain; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")  # one request per connection: none goes stale
         self.end_headers()
         self.wfile.write(body)
 

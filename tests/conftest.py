@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,16 @@ def lod_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerFacto
         process.wait(timeout=30)
         crashes = [line for line in log.read_text(errors="replace").splitlines() if "was sent SIG" in line]
         assert not crashes, f"a worker of lod serve crashed: {crashes}"
+
+
+@contextmanager
+def port_nobody_may_call() -> Iterator[int]:
+    """A listening port on 127.0.0.1 that the code under test must not connect to; checked when
+    the block ends."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield int(listener.getsockname()[1])
+        listener.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            listener.accept()  # nobody came

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -101,23 +102,25 @@ release_dir_option = click.option(
 
 
 @cli.command()
-@click.argument("data", type=click.Path(exists=True, path_type=Path), required=False)
+@click.argument("inputs", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @release_dir_option
 @click.option("--allow-warnings", is_flag=True, help="Publish data that has warnings (never violations).")
 @base_iri_option
-def build(data: Path | None, release_dir: Path | None, allow_warnings: bool, base_iri: str) -> None:
-    """Validate DATA (default data/) and publish it as a new release: store, dumps, VoID, DCAT.
+def build(inputs: tuple[Path, ...], release_dir: Path | None, allow_warnings: bool, base_iri: str) -> None:
+    """Validate INPUTS (default data/) and publish them as a new release: store, dumps, VoID, DCAT.
 
-    The release served before stays intact until the new one is complete."""
+    INPUTS are a directory of CSV files or a JSON file of records, RDF files (.ttl, .nt, .nq,
+    .trig, .rdf, .jsonld, each optionally .gz), or records beside RDF files. The release served
+    before stays intact until the new one is complete."""
     settings = Settings.load(release_dir=release_dir, base_iri=base_iri)
-    release = _build(data or settings.data_dir, settings, allow_warnings)
+    release = _build(inputs or (settings.data_dir,), settings, allow_warnings)
     click.echo(f"release {release.manifest.release_id}: {release.manifest.triples} triples in {release.path}")
 
 
-def _build(data: Path, settings: Settings, allow_warnings: bool) -> Release:
+def _build(inputs: Sequence[Path], settings: Settings, allow_warnings: bool) -> Release:
     progress = (lambda message: click.echo(f"… {message}", err=True)) if sys.stderr.isatty() else None
     try:
-        return build_release(data, settings=settings, allow_warnings=allow_warnings, progress=progress)
+        return build_release(inputs, settings=settings, allow_warnings=allow_warnings, progress=progress)
     except InputError as error:
         click.echo(format_problems(error.problems), err=True, nl=False)
         sys.exit(EXIT_INVALID)
@@ -162,7 +165,7 @@ def _prepare(settings: Settings) -> None:
             sys.exit(EXIT_ERROR)
         click.echo(f"no release in {settings.release_dir}; building one from {settings.data_dir}", err=True)
         try:
-            _build(settings.data_dir, settings, allow_warnings=False)
+            _build((settings.data_dir,), settings, allow_warnings=False)
         except LodError as failure:
             click.echo(f"error: {failure}", err=True)
             sys.exit(EXIT_ERROR)

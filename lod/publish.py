@@ -22,10 +22,11 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import partial as partial_call
 from pathlib import Path
 from secrets import token_hex
 from typing import IO, Any, cast
@@ -38,10 +39,12 @@ from .formats import RdfFormat
 from .mapping import record_iris, triples
 from .metadata import DumpFile, Publisher, ReleaseInfo, catalog_graph, void_graph
 from .model import Dataset
+from .parallel import run_parallel
+from .rdf_inputs import load_rdf, split_inputs
 from .report import format_text, trace
 from .schemes import ontology_graph
 from .settings import Settings
-from .shacl_compiler import bundled_shapes, validate_store_report
+from .shacl_compiler import bundled_shapes, report_of, validate_store_part
 from .sources import read_records
 from .store import ONTOLOGY_GRAPH, StoreError, create_store, open_store, quads, select, to_oxigraph
 from .vocab import PREFIXES
@@ -168,18 +171,25 @@ class Release:
 # --- building -----------------------------------------------------------------------------
 
 
-def build_release(data: Path, *, settings: Settings, allow_warnings: bool = False,
-                  progress: Progress | None = None) -> Release:
-    """Read, validate and publish ``data`` as a new release under ``settings.release_dir``.
+def build_release(inputs: Path | Sequence[Path], *, settings: Settings, allow_warnings: bool = False,
+                  progress: Progress | None = None,
+                  before_switch: Callable[[Path, Manifest], None] | None = None) -> Release:
+    """Read, validate and publish ``inputs`` as a new release under ``settings.release_dir``.
 
-    Raises :class:`~lod.errors.InputError` or :class:`NotPublishable` and publishes nothing when
-    the data is wrong; the release served before stays served and intact whatever happens."""
+    ``inputs`` is a directory of CSV files or a JSON file of records, RDF files (`lod.rdf_inputs`),
+    or one of the former beside any of the latter. Raises :class:`~lod.errors.InputError` or
+    :class:`NotPublishable` and publishes nothing when the data is wrong; the release served
+    before stays served and intact whatever happens. ``before_switch`` gets the finished build
+    and its manifest just before it is switched in; if it raises, nothing is switched."""
     say = progress or (lambda _message: None)
+    paths = (inputs,) if isinstance(inputs, Path) else tuple(inputs)
+    sorted_inputs = split_inputs(paths)
     root = settings.release_dir
     (root / BUILDS).mkdir(parents=True, exist_ok=True)
     with _build_lock(root):
-        say(f"reading {data}")
-        dataset = read_records(data)
+        say(f"reading {', '.join(map(str, paths))}")
+        records = sorted_inputs.records
+        dataset = read_records(records) if records else Dataset()
         created = datetime.now(UTC)
         # Milliseconds keep the ids of successive builds in build order: pruning sorts by name.
         release_id = f"{created:%Y%m%dT%H%M%S}{created.microsecond // 1000:03d}Z-{token_hex(3)}"
@@ -188,23 +198,34 @@ def build_release(data: Path, *, settings: Settings, allow_warnings: bool = Fals
         try:
             partial.mkdir()
             say(f"mapping {len(dataset)} records into the store")
-            store = create_store(partial / "store", data=_all_quads(dataset, settings.base_iri))
-            say("validating")
+            _fill_store(partial / "store", dataset, sorted_inputs.rdf_files, settings.base_iri, say)
+            compiled = bundled_shapes()
+            parts = range(len(compiled.groups))
+            say("validating, writing the dumps and counting, side by side")
             # The store is validated as it will be published; a build that fails is thrown away.
-            report = validate_store_report(store, bundled_shapes())
+            dumps_dir, stem = partial / "dumps", settings.dataset_name
+            dumps_dir.mkdir()
+            results = run_parallel(
+                [*(partial_call(_write_dump, spec, dumps_dir, stem) for spec in DUMPS),
+                 partial_call(_statistics, base_iri=settings.base_iri),
+                 *(partial_call(validate_store_part, compiled=compiled, part=part) for part in parts)],
+                open_resource=partial_call(open_store, partial / "store"))
+            dumps, stats = tuple(results[:len(DUMPS)]), results[len(DUMPS)]
+            report = report_of(results[len(DUMPS) + 1:], compiled)
             if not report.passes(strict=not allow_warnings):
                 findings = trace(report, record_iris(dataset, base_iri=settings.base_iri))
                 raise NotPublishable(format_text(findings))
-            manifest = _write_release(store, partial, release_id=release_id, created=created,
-                                      settings=settings, warnings=len(report.warnings),
-                                      inputs=(str(data),), say=say)
+            manifest = Manifest(release_id=release_id, created=created.isoformat(),
+                                base_iri=settings.base_iri, dumps=dumps, warnings=len(report.warnings),
+                                inputs=tuple(map(str, paths)), **stats)
+            say("describing")
             (partial / "validation.ttl").write_bytes(
                 report.graph.serialize(format="turtle", encoding="utf-8"))
-            del store
-            gc.collect()  # close the store's files before the directory is renamed
             _write_metadata(partial, manifest, settings)
             (partial / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
             _fsync_tree(partial)
+            if before_switch is not None:
+                before_switch(partial, manifest)
             os.rename(partial, final)
             _switch_current(root, final)
         except OSError as error:
@@ -219,6 +240,21 @@ def build_release(data: Path, *, settings: Settings, allow_warnings: bool = Fals
         return Release(final, manifest)
 
 
+def _fill_store(path: Path, dataset: Dataset, rdf_files: Sequence[Path], base_iri: str,
+                say: Progress) -> None:
+    """The store of a build: the records and RDF files in the default graph (or the RDF files' own
+    named graphs), the vocabulary in its graph. Closed again when this returns."""
+    def loader(file: Path) -> Callable[[ox.Store], object]:
+        def load(store: ox.Store) -> object:
+            say(f"loading {file}")
+            return load_rdf(store, file)
+        return load
+
+    store = create_store(path, data=_all_quads(dataset, base_iri), more=map(loader, rdf_files))
+    del store
+    gc.collect()  # closed before the processes that read it fork: RocksDB does not survive a fork
+
+
 def _all_quads(dataset: Dataset, base_iri: str) -> Iterator[ox.Quad]:
     """The records' triples in the default graph, the vocabulary in its named graph."""
     default = ox.DefaultGraph()
@@ -227,31 +263,13 @@ def _all_quads(dataset: Dataset, base_iri: str) -> Iterator[ox.Quad]:
     yield from quads(ontology_graph(), ONTOLOGY_GRAPH)
 
 
-def _write_release(store: ox.Store, directory: Path, *, release_id: str, created: datetime,
-                   settings: Settings, warnings: int, inputs: tuple[str, ...], say: Progress,
-                   ) -> Manifest:
-    dumps_dir = directory / "dumps"
-    dumps_dir.mkdir()
-    prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
-    dumps = []
-    for spec in DUMPS:
-        name = spec.file_name(settings.dataset_name)
-        say(f"writing {name}")
-        path = dumps_dir / name
-        _dump(store, path, spec, prefixes)
-        dumps.append(DumpFile(name=name, format=spec.format, gzipped=spec.gzipped,
-                              size=path.stat().st_size, sha256=_sha256(path)))
-    say("counting")
-    stats = _statistics(store, settings.base_iri)
-    return Manifest(release_id=release_id, created=created.isoformat(), base_iri=settings.base_iri,
-                    dumps=tuple(dumps), warnings=warnings, inputs=inputs, **stats)
-
-
-def _dump(store: ox.Store, path: Path, spec: DumpSpec, prefixes: dict[str, str]) -> None:
+def _write_dump(spec: DumpSpec, directory: Path, stem: str, store: ox.Store) -> DumpFile:
+    name = spec.file_name(stem)
+    path = directory / name
     graph = None if spec.all_graphs else ox.DefaultGraph()
     options: dict[str, Any] = {"format": _OX_FORMATS[spec.format], "from_graph": graph}
     if spec.format in (RdfFormat.TURTLE, RdfFormat.TRIG):
-        options["prefixes"] = prefixes
+        options["prefixes"] = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
     with path.open("wb") as raw:
         if spec.gzipped:
             # mtime=0 and no file name inside: equal data gives byte-equal dumps and checksums.
@@ -259,6 +277,8 @@ def _dump(store: ox.Store, path: Path, spec: DumpSpec, prefixes: dict[str, str])
                 store.dump(cast(IO[bytes], compressed), **options)
         else:
             store.dump(raw, **options)
+    return DumpFile(name=name, format=spec.format, gzipped=spec.gzipped, size=path.stat().st_size,
+                    sha256=_sha256(path))
 
 
 def _sha256(path: Path) -> str:
@@ -277,27 +297,28 @@ def _count(store: ox.Store, query: str) -> dict[str, int]:
     return {str(row[0].value): int(row[1].value) for row in select(store, query)}
 
 
-def _statistics(store: ox.Store, base_iri: str) -> dict[str, Any]:
-    minted = f'FILTER(STRSTARTS(STR(?s), "{base_iri}id/") && !CONTAINS(STR(?s), "#"))'
+def _statistics(store: ox.Store, *, base_iri: str) -> dict[str, Any]:
     classes = _count(store, "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c")
     properties = _count(store, "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p")
     namespaces = [str(ns) for ns in PREFIXES.values()]
     used = {ns for ns in namespaces for term in (*classes, *properties) if term.startswith(ns)}
-    examples: list[str] = []
-    for kind in ("organisation", "cooperation", "membership"):
-        rows = select(store, f'SELECT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "{base_iri}id/{kind}/") '
-                             f'&& !CONTAINS(STR(?s), "#")) }} ORDER BY ?s LIMIT 1')
-        examples.extend(str(row[0].value) for row in rows)
+    # The entities are the typed resources with minted IRIs (a record each, not its parts); one
+    # pass over the typed subjects is far cheaper than filtering every triple's subject.
+    minted = sorted(str(row[0].value) for row in select(
+        store, f'SELECT DISTINCT ?s WHERE {{ ?s a ?c FILTER(STRSTARTS(STR(?s), "{base_iri}id/") '
+               f'&& !CONTAINS(STR(?s), "#")) }}'))
+    examples = [next((iri for iri in minted if iri.startswith(f"{base_iri}id/{kind}/")), None)
+                for kind in ("organisation", "cooperation", "membership")]
     return {
         # Without FROM, a query sees the default graph only: the data, not the vocabulary.
         "triples": _number(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"),
         "vocabulary_triples": _number(
             store, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{ONTOLOGY_GRAPH.value}> {{ ?s ?p ?o }} }}"),
-        "entities": _number(store, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o {minted} }}"),
+        "entities": len(minted),
         "class_counts": classes,
         "property_counts": properties,
         "vocabularies": tuple(sorted(used)),
-        "example_resources": tuple(examples),
+        "example_resources": tuple(e for e in examples if e is not None),
     }
 
 
@@ -323,8 +344,12 @@ def _write_metadata(directory: Path, manifest: Manifest, settings: Settings) -> 
 def _build_lock(root: Path) -> Iterator[None]:
     with (root / ".build.lock").open("w") as lock:
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            # A POSIX lock, not flock(): the processes a build forks must not inherit it, so that
+            # a build killed outright frees it at once.
+            fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno not in (errno.EACCES, errno.EAGAIN):
+                raise
             raise ReleaseError(f"another build is writing to {root}; try again when it is done") from None
         yield
 

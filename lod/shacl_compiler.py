@@ -62,8 +62,8 @@ from .store import quads
 from .validate import SEVERITIES, ValidationReport, ValidationResult, shapes_graph
 from .vocab import SH, XSD
 
-__all__ = ["CompiledShapes", "UnsupportedShape", "compile_shapes", "validate_graph_fast", "validate_store",
-           "validate_store_report"]
+__all__ = ["CompiledShapes", "Found", "UnsupportedShape", "compile_shapes", "report_of",
+           "validate_graph_fast", "validate_store", "validate_store_part", "validate_store_report"]
 
 _FUNCTIONS: dict[ox.NamedNode, Callable[..., ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None]] = {
     DATATYPE_OK: datatype_ok}
@@ -458,7 +458,9 @@ def _inject_focus(shape: Node, text: str, focus: str) -> tuple[str, bool]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Found:
+class Found:
+    """A validation result with what its report entry needs beyond it."""
+
     result: ValidationResult
     severity: URIRef
     component: URIRef
@@ -470,17 +472,33 @@ def validate_store(store: ox.Store, compiled: CompiledShapes, *, union: bool = T
                    ) -> tuple[ValidationResult, ...]:
     """Run ``compiled`` against ``store`` (all its graphs as one, unless ``union`` is false) and
     return the results as `lod.validate.validate_graph` would, in the same order."""
-    return tuple(found.result for found in _run(store, compiled, union=union))
+    return tuple(found.result for found in _sorted(_run(store, compiled, union=union)))
 
 
 def validate_store_report(store: ox.Store, compiled: CompiledShapes, *, union: bool = True
                           ) -> ValidationReport:
     """`validate_store`, with the SHACL report graph: for a build that has its store already."""
-    found = _run(store, compiled, union=union)
+    return report_of([_run(store, compiled, union=union)], compiled)
+
+
+def validate_store_part(store: ox.Store, compiled: CompiledShapes, part: int, *, union: bool = True
+                        ) -> list[Found]:
+    """The results of one of the ``len(compiled.groups)`` independent parts of the validation
+    (one shape with targets each), so that processes can share the work; see `report_of`."""
+    return _run(store, compiled, union=union, only=part)
+
+
+def report_of(parts: Iterable[list[Found]], compiled: CompiledShapes) -> ValidationReport:
+    """The report of the parts `validate_store_part` returned, as `validate_store_report` gives it."""
+    found = _sorted(f for part in parts for f in part)
     return ValidationReport(tuple(f.result for f in found), _report_graph(found, compiled.shapes))
 
 
-def _run(store: ox.Store, compiled: CompiledShapes, *, union: bool) -> list[_Found]:
+def _sorted(found: Iterable[Found]) -> list[Found]:
+    return sorted(found, key=lambda f: _order(f.result))
+
+
+def _run(store: ox.Store, compiled: CompiledShapes, *, union: bool, only: int | None = None) -> list[Found]:
     def select(query: str) -> ox.QuerySolutions:
         solutions = store.query(query, use_default_graph_as_union=union, custom_functions=_FUNCTIONS)
         if not isinstance(solutions, ox.QuerySolutions):
@@ -497,7 +515,9 @@ def _run(store: ox.Store, compiled: CompiledShapes, *, union: bool) -> list[_Fou
         ask = f"ASK {{ VALUES ?c {{ {classes} }} ?k <{RDFS.subClassOf}> ?c FILTER(!sameTerm(?k, ?c)) }}"
         has = store.query(ask, use_default_graph_as_union=union)
         groups = compiled.groups if bool(has) else compiled.direct
-    found: list[_Found] = []
+    if only is not None:
+        groups = groups[only:only + 1]
+    found: list[Found] = []
     for group in groups:
         focus = group.focus
         if group.screen is not None:
@@ -521,11 +541,11 @@ def _run(store: ox.Store, compiled: CompiledShapes, *, union: bool) -> list[_Fou
                         item = _result(emit, row, names[emit.shape], store, union)
                         if item is not None:
                             found.append(item)
-    return sorted(found, key=lambda f: _order(f.result))
+    return found
 
 
 def _result(emit: Emit, row: dict[str, Node | None], column: str | None, store: ox.Store, union: bool
-            ) -> _Found | None:
+            ) -> Found | None:
     focus = row.get("this")
     if focus is None:
         return None
@@ -550,7 +570,7 @@ def _result(emit: Emit, row: dict[str, Node | None], column: str | None, store: 
     severity = str(emit.severity).rpartition("#")[2]
     text = "; ".join(sorted(str(m) for m in messages))
     result = ValidationResult(focus, path, value, severity, text, emit.shape, column)
-    return _Found(result, emit.severity, emit.component, messages, emit.sparql)
+    return Found(result, emit.severity, emit.component, messages, emit.sparql)
 
 
 def _around(store: ox.Store, node: Node | None, *, union: bool) -> Graph | None:
@@ -626,7 +646,7 @@ def _ontology_quads() -> list[ox.Quad]:
     return list(quads(ontology_graph(), ox.DefaultGraph()))
 
 
-def _report_graph(found: Iterable[_Found], shapes: Graph) -> Graph:
+def _report_graph(found: Iterable[Found], shapes: Graph) -> Graph:
     """A SHACL validation report, as pySHACL writes one (without sh:detail)."""
     graph = Graph()
     graph.bind("sh", SH)

@@ -96,7 +96,7 @@ def test_failed_build_leaves_the_release_intact(tmp_path: Path, monkeypatch: pyt
     def full_disk(*_args: object, **_kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(publish_module, "_dump", full_disk)
+    monkeypatch.setattr(publish_module, "_write_dump", full_disk)
     with pytest.raises(ReleaseError, match=r"disk is full.*unchanged"):
         build(FIXTURES / "minimal", releases)
     assert open_release(releases).path == before.path

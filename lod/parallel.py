@@ -1,0 +1,61 @@
+"""Independent pieces of work run side by side in forked processes, one per core.
+
+A build's last stages (validating, writing the dumps, counting) only read the finished store, so
+they can share the machine's cores. Forked processes inherit what the parent computed (the records,
+the compiled shapes) without copying; the caller must hold no open RocksDB store when it calls
+`run_parallel`, as RocksDB's threads do not survive a fork.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_PR_SET_PDEATHSIG = 1
+
+_tasks: Sequence[Callable[[Any], Any]] = ()
+_resource: Any = None
+
+
+def run_parallel(tasks: Sequence[Callable[[Any], T]], *, open_resource: Callable[[], Any],
+                 processes: int | None = None) -> list[T]:
+    """Each task's result, in order; every task is called with the resource its process opened
+    once with ``open_resource`` (the store, read-only). Tasks start in the order given, so put the
+    long ones first. An exception in a task is raised here, after the others were stopped."""
+    global _tasks, _resource
+    count = min(len(tasks), processes or len(os.sched_getaffinity(0)))
+    if count < 1:
+        return []
+    _tasks = tasks
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(count, initializer=_start, initargs=(open_resource,)) as pool:
+            return list(pool.imap(_call, range(len(tasks)), chunksize=1))
+    finally:
+        _tasks, _resource = (), None
+
+
+def _start(open_resource: Callable[[], Any]) -> None:
+    global _resource
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    _resource = open_resource()
+
+
+def _call(index: int) -> Any:
+    return _tasks[index](_resource)
+
+
+def _die_with_parent() -> None:
+    """A build killed outright must not leave workers writing into its half-built directory."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the pool's own clean-up has to do
+        pass

@@ -15,6 +15,7 @@ from .files import write_atomically
 from .formats import RdfFormat
 from .pipeline import ENGINES, CheckedData, check_records
 from .publish import CURRENT, NotPublishable, Release, ReleaseError, build_release, open_release
+from .remote_publish import build_release_remote, check_served
 from .report import format_problems, format_text, to_json
 from .settings import Settings
 from .sources import read_records
@@ -119,8 +120,10 @@ def build(inputs: tuple[Path, ...], release_dir: Path | None, allow_warnings: bo
 
 def _build(inputs: Sequence[Path], settings: Settings, allow_warnings: bool) -> Release:
     progress = (lambda message: click.echo(f"… {message}", err=True)) if sys.stderr.isatty() else None
+    # With a remote store, the release is uploaded and switched there before it is switched here.
+    build = build_release_remote if settings.remote_query_url else build_release
     try:
-        return build_release(inputs, settings=settings, allow_warnings=allow_warnings, progress=progress)
+        return build(inputs, settings=settings, allow_warnings=allow_warnings, progress=progress)
     except InputError as error:
         click.echo(format_problems(error.problems), err=True, nl=False)
         sys.exit(EXIT_INVALID)
@@ -155,9 +158,10 @@ def serve(host: str | None, port: int | None, workers: int | None, release_dir: 
 
 
 def _prepare(settings: Settings) -> None:
-    """Check the current release, or build one from the data directory if there is none."""
+    """Check the current release, or build one from the data directory if there is none; with a
+    remote store, check that it holds that release."""
     try:
-        open_release(settings.release_dir)
+        release = open_release(settings.release_dir)
     except ReleaseError as error:
         if (settings.release_dir / CURRENT).exists():
             # A release that is there but broken is reported, not silently replaced.
@@ -165,10 +169,15 @@ def _prepare(settings: Settings) -> None:
             sys.exit(EXIT_ERROR)
         click.echo(f"no release in {settings.release_dir}; building one from {settings.data_dir}", err=True)
         try:
-            _build((settings.data_dir,), settings, allow_warnings=False)
+            release = _build((settings.data_dir,), settings, allow_warnings=False)
         except LodError as failure:
             click.echo(f"error: {failure}", err=True)
             sys.exit(EXIT_ERROR)
+    try:
+        check_served(settings, release)
+    except ReleaseError as failure:
+        click.echo(f"error: {failure}", err=True)
+        sys.exit(EXIT_ERROR)
 
 
 def main() -> None:

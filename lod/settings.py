@@ -11,9 +11,10 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import UsageError
 from .service_gateway import FederationPolicy
@@ -62,6 +63,22 @@ class Settings:
     """Non-public networks SERVICE may nevertheless reach (CIDR), e.g. 127.0.0.1/32 for a local peer."""
     federation_timeout: float = 5.0
     federation_max_rows: int = 10_000
+    remote_query_url: str = ""
+    """A SPARQL 1.1 query endpoint that answers every query instead of the local store (empty: off)."""
+    remote_update_url: str = ""
+    """The same store's SPARQL 1.1 Update endpoint: ``lod build`` switches releases there."""
+    remote_gsp_url: str = ""
+    """The same store's Graph Store Protocol endpoint: ``lod build`` uploads each release there."""
+    remote_graph_parameter: str = "graph"
+    """The Graph Store Protocol parameter that names the graph (Virtuoso's is ``graph-uri``)."""
+    remote_timeout: float = 300.0
+    """Seconds one publishing request (upload, update) may wait for the remote store."""
+    remote_max_mb: int = 256
+    """Megabytes read at most from the remote store's answer to one query."""
+    # Credentials come from the environment only (LOD_REMOTE_*): never from a file, never in a repr.
+    remote_user: str = field(default="", repr=False)
+    remote_password: str = field(default="", repr=False)
+    remote_token: str = field(default="", repr=False)
 
     def federation_policy(self) -> FederationPolicy | None:
         """The SERVICE policy, or None when federation is off."""
@@ -76,11 +93,13 @@ class Settings:
             if value and (not value.startswith(("http://", "https://")) or not value.endswith("/")):
                 raise UsageError(f"setting {name}={value!r}: must be an http(s) URL ending in '/'")
         for name in ("port", "workers", "max_rows", "max_query_bytes", "keep_releases", "query_slots",
-                     "threads"):
+                     "threads", "remote_max_mb"):
             if getattr(self, name) < 1:
                 raise UsageError(f"setting {name}={getattr(self, name)!r}: must be at least 1")
-        if self.query_timeout <= 0:
-            raise UsageError(f"setting query_timeout={self.query_timeout!r}: must be positive")
+        for name in ("query_timeout", "remote_timeout"):
+            if getattr(self, name) <= 0:
+                raise UsageError(f"setting {name}={getattr(self, name)!r}: must be positive")
+        _check_remote(self)
         if not self.public_url:
             object.__setattr__(self, "public_url", f"http://{self.host}:{self.port}/")
 
@@ -92,7 +111,13 @@ class Settings:
         values: dict[str, Any] = {}
         path = config or (Path(environ["LOD_CONFIG"]) if environ.get("LOD_CONFIG") else None)
         if path:
-            values.update(_read_toml(path))
+            from_file = _read_toml(path)
+            secrets = sorted(set(from_file) & set(SECRETS))
+            if secrets:
+                raise UsageError(f"config file {path}: {', '.join(secrets)} may only be set in the "
+                                 f"environment ({', '.join(f'LOD_{s.upper()}' for s in secrets)}), "
+                                 "never in a file")
+            values.update(from_file)
         known = {f.name: f for f in fields(cls)}
         for name in known:
             variable = f"LOD_{name.upper()}"
@@ -109,6 +134,43 @@ class Settings:
         if "public_url" not in changes and ({"host", "port"} & set(changes)):
             changes["public_url"] = ""
         return replace(self, **changes)
+
+
+SECRETS = ("remote_user", "remote_password", "remote_token")
+"""Settings read from the environment only."""
+
+_REMOTE_URLS = ("remote_query_url", "remote_update_url", "remote_gsp_url")
+
+
+def _check_remote(settings: Settings) -> None:
+    """The remote store's URLs and credentials fit together (see docs/operations.md)."""
+    for name in _REMOTE_URLS:
+        value: str = getattr(settings, name)
+        if not value:
+            continue
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+            raise UsageError(f"setting {name}={value!r}: must be an http(s) URL without a fragment, "
+                             "e.g. http://127.0.0.1:7878/query")
+        if parts.username is not None or parts.password is not None:
+            raise UsageError(f"setting {name}: credentials do not belong in the URL, where they would be "
+                             "logged; set LOD_REMOTE_USER and LOD_REMOTE_PASSWORD (or LOD_REMOTE_TOKEN)")
+    if (settings.remote_update_url or settings.remote_gsp_url) and not settings.remote_query_url:
+        raise UsageError("settings remote_update_url and remote_gsp_url need remote_query_url: the "
+                         "remote store's query endpoint, which answers the queries")
+    if bool(settings.remote_user) != bool(settings.remote_password):
+        raise UsageError("LOD_REMOTE_USER and LOD_REMOTE_PASSWORD go together (HTTP Basic); "
+                         "set both or neither")
+    if settings.remote_token and settings.remote_user:
+        raise UsageError("set either LOD_REMOTE_TOKEN (Bearer) or LOD_REMOTE_USER and "
+                         "LOD_REMOTE_PASSWORD (Basic), not both")
+    if not re.fullmatch(r"[A-Za-z0-9._~-]+", settings.remote_graph_parameter):
+        raise UsageError(f"setting remote_graph_parameter={settings.remote_graph_parameter!r}: must be a "
+                         "plain URL parameter name such as graph or graph-uri")
+    if settings.federation and settings.remote_query_url:
+        raise UsageError("settings federation and remote_query_url exclude each other: the remote store "
+                         "would call the SERVICE endpoints itself, where federation_endpoints cannot be "
+                         "enforced")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from flask import Flask, current_app
 from rdflib import Graph
@@ -15,9 +16,10 @@ from ..errors import LodError
 from ..executor import ExecutorPool, QueryOutcome, QueryRequest
 from ..metadata import service_description
 from ..publish import CURRENT, Release, describe_release, load_release, open_release
+from ..remote_query import RemoteQueries
+from ..remote_store import RemoteStore
 from ..result_cache import ResultCache, request_key
 from ..settings import Settings
-from ..store import ONTOLOGY_GRAPH
 
 
 @dataclass
@@ -62,6 +64,34 @@ class QueryFailed(LodError):
         super().__init__(message)
 
 
+class Queries(Protocol):
+    """What answers queries on a release: the local store's executors or a remote store."""
+
+    def execute(self, release: Release, request: QueryRequest) -> QueryOutcome: ...
+
+
+class LocalQueries:
+    """The executor pool over the release's own store."""
+
+    def __init__(self, pool: ExecutorPool) -> None:
+        self.pool = pool
+
+    def execute(self, release: Release, request: QueryRequest) -> QueryOutcome:
+        return self.pool.execute(release.store_path, request)
+
+
+def query_runner(settings: Settings) -> Queries:
+    """A remote store's when ``remote_query_url`` is set, else the local executor pool."""
+    remote = RemoteStore.from_settings(settings)
+    if remote is not None:
+        return RemoteQueries(remote, slots=settings.query_slots, wait=settings.queue_wait,
+                             timeout=settings.query_timeout, max_rows=settings.max_rows,
+                             max_bytes=settings.remote_max_mb * 1_000_000)
+    return LocalQueries(ExecutorPool(size=settings.query_slots, wait=settings.queue_wait,
+                                     timeout=settings.query_timeout, max_rows=settings.max_rows,
+                                     federation=settings.federation_policy()))
+
+
 class LodContext:
     """Per-process state of the app; each executor's child process is started on first use."""
 
@@ -69,9 +99,7 @@ class LodContext:
         self.settings = settings
         self.releases = releases
         self._metadata: tuple[str, Metadata] | None = None
-        self.queries = ExecutorPool(size=settings.query_slots, wait=settings.queue_wait,
-                                    timeout=settings.query_timeout, max_rows=settings.max_rows,
-                                    federation=settings.federation_policy())
+        self.queries = query_runner(settings)
 
         self.results = ResultCache(max_bytes=settings.result_cache_mb * 1024 * 1024)
 
@@ -93,7 +121,7 @@ class LodContext:
             return key, None
         outcome = self.results.get(key)
         if outcome is None:
-            outcome = self.queries.execute(release.store_path, request)
+            outcome = self.queries.execute(release, request)
             self.results.put(key, outcome)
         return key, outcome
 
@@ -120,8 +148,8 @@ class LodContext:
                 void=void, catalog=catalog,
                 service=service_description(
                     public_url=self.settings.public_url, federated_query=self.settings.federation,
-                    default_graph_triples=release.manifest.triples + release.manifest.vocabulary_triples,
-                    named_graphs={ONTOLOGY_GRAPH.value: release.manifest.vocabulary_triples})))
+                    default_graph_triples=release.manifest.served_triples,
+                    named_graphs=release.manifest.named_graphs)))
             self._metadata = cached
         return cached[1]
 

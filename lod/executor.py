@@ -10,18 +10,24 @@ off half-way, and the status and headers (including truncation) are known before
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import itertools
 import logging
 import multiprocessing
+import operator
 import os
+import pickle
 import queue
+import select
 import signal
+import socket
+import struct
 import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -49,6 +55,11 @@ _OX_GRAPH_FORMATS = {
     RdfFormat.JSONLD: ox.RdfFormat.JSON_LD,
     RdfFormat.RDFXML: ox.RdfFormat.RDF_XML,
 }
+# What each kind of result is offered as, in the server's order of preference, by media type.
+_RESULT_FORMATS = {f.media_type: f for f in ResultFormat}
+_GRAPH_FORMATS = {f.media_type: f for f in GRAPH_FORMATS}
+_RESULT_TYPES = tuple(_RESULT_FORMATS)
+_GRAPH_TYPES = tuple(_GRAPH_FORMATS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,15 +166,27 @@ _ALIASES = {
 """Generic media types clients send for a specific one; the specific one is what they get."""
 
 
-def _choose(request: QueryRequest, offered: list[str]) -> str | None:
-    for wanted in (f.lower() for f in request.formats):
+def _choose(request: QueryRequest, offered: tuple[str, ...]) -> str | None:
+    if request.formats:
+        return _by_label(request.formats, offered)
+    return _by_accept(request.accept, offered)
+
+
+# Clients send the same few Accept headers and format names again and again: the choice is a pure
+# function of them, so it is worked out once (and the cache stays small: at most 256 entries).
+@functools.lru_cache(maxsize=256)
+def _by_label(formats: tuple[str, ...], offered: tuple[str, ...]) -> str | None:
+    for wanted in (f.lower() for f in formats):
         for media_type, labels in _LABELS.items():
             if media_type in offered and wanted in labels:
                 return media_type
-    if request.formats:
-        return None
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _by_accept(accept: str | None, offered: tuple[str, ...]) -> str | None:
     aliases = {_ALIASES[m]: m for m in offered if m in _ALIASES}
-    chosen = negotiate(request.accept, [*offered, *aliases])
+    chosen = negotiate(accept, [*offered, *aliases])
     return aliases.get(chosen, chosen) if chosen else None
 
 
@@ -186,7 +209,7 @@ def evaluate(store: ox.Store, request: QueryRequest, *, max_rows: int, spool_dir
 
     ``SERVICE`` is refused unless a ``gateway`` is given, which lets through allowed endpoints."""
     query = request.query
-    calls = service_calls(query)
+    calls = service_calls(query) if _may_call_service(query) else []
     if calls:
         refusal = SERVICE_OFF if gateway is None else gateway.policy.refusal(calls)
         if refusal:
@@ -201,14 +224,22 @@ def evaluate(store: ox.Store, request: QueryRequest, *, max_rows: int, spool_dir
         return error(502, f"a SERVICE call failed: {gateway.original(str(failure))}")
 
 
+def _may_call_service(query: str) -> bool:
+    """False when the query certainly has no SERVICE clause, which spares reading its tokens.
+
+    Only for ASCII text without codepoint escapes: there the keyword is spelled with these six
+    letters (in any case); elsewhere ``upper()`` and escapes may produce it from other characters."""
+    return not query.isascii() or "\\u" in query or "\\U" in query or "service" in query.lower()
+
+
 def _evaluate(store: ox.Store, request: QueryRequest, query: str, *, max_rows: int, spool_dir: str,
               ) -> QueryOutcome:
     options: dict[str, Any] = {}
     try:
+        # Without default-graph-uri, the store's default graph: it holds every graph's triples
+        # (lod.publish merges them), faster to query than the union Oxigraph would compute.
         if request.default_graphs:
             options["default_graph"] = [ox.NamedNode(iri) for iri in request.default_graphs]
-        else:
-            options["use_default_graph_as_union"] = True
         if request.named_graphs:
             options["named_graphs"] = [ox.NamedNode(iri) for iri in request.named_graphs]
     except ValueError as failure:
@@ -223,82 +254,154 @@ def _evaluate(store: ox.Store, request: QueryRequest, query: str, *, max_rows: i
     spool = _Spool(spool_dir)
     out = cast(BinaryIO, spool)  # it has the write() the serialisers use
     if isinstance(result, ox.QueryBoolean):
-        offered = [f.media_type for f in ResultFormat]
-        chosen = _choose(request, offered)
+        chosen = _choose(request, _RESULT_TYPES)
         if chosen is None:
-            return _not_acceptable(offered, request)
-        write_boolean(out, ResultFormat.from_label(chosen), bool(result))
+            return _not_acceptable(_RESULT_TYPES, request)
+        write_boolean(out, _RESULT_FORMATS[chosen], bool(result))
         return spool.outcome(chosen, count=1, truncated=False)
     if isinstance(result, ox.QuerySolutions):
-        offered = [f.media_type for f in ResultFormat]
-        chosen = _choose(request, offered)
+        chosen = _choose(request, _RESULT_TYPES)
         if chosen is None:
-            return _not_acceptable(offered, request)
+            return _not_acceptable(_RESULT_TYPES, request)
         variables = [v.value for v in result.variables]
         rows = _Counted(result, max_rows)
-        write_solutions(out, ResultFormat.from_label(chosen), variables, rows)
+        write_solutions(out, _RESULT_FORMATS[chosen], variables, rows)
         return spool.outcome(chosen, count=rows.count, truncated=rows.truncated)
-    offered = [f.media_type for f in GRAPH_FORMATS]
-    chosen = _choose(request, offered)
+    chosen = _choose(request, _GRAPH_TYPES)
     if chosen is None:
-        return _not_acceptable(offered, request)
+        return _not_acceptable(_GRAPH_TYPES, request)
     triples = _Counted(result, max_rows)
-    rdf_format = next(f for f in GRAPH_FORMATS if f.media_type == chosen)
-    ox.serialize(triples, out, format=_OX_GRAPH_FORMATS[rdf_format])
+    ox.serialize(triples, out, format=_OX_GRAPH_FORMATS[_GRAPH_FORMATS[chosen]])
     spool.flush()
     return spool.outcome(chosen, count=triples.count, truncated=triples.truncated)
 
 
-def _not_acceptable(offered: list[str], request: QueryRequest) -> QueryOutcome:
+def _not_acceptable(offered: tuple[str, ...], request: QueryRequest) -> QueryOutcome:
     asked = f"format={', '.join(request.formats)}" if request.formats else f"Accept: {request.accept}"
     names = ", ".join(_LABELS[m][0] for m in offered)
     return error(406, f"no format asked for ({asked}) can represent this result; available: "
                       f"{', '.join(offered)} (format= {names})")
 
 
-def _detach_from_server(connection: Connection) -> None:
+# --- between the two ------------------------------------------------------------------------
+
+_LENGTH = struct.Struct("!Q")
+
+
+class _Channel:
+    """One end of a socket pair carrying pickled messages, each behind its length.
+
+    Every query crosses it twice, so it is kept lighter than multiprocessing's ``Connection``: a
+    poll object made once instead of a selector per wait, one system call per small message each
+    way, and plain tuples rather than dataclasses inside (pickle handles those in C). It owns the
+    bare descriptor: a ``socket`` object left to the garbage collector would warn."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._poll = select.poll()
+        self._poll.register(fd, select.POLLIN)
+
+    def send(self, message: object) -> None:
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        if len(data) < 1 << 16:
+            self._write(_LENGTH.pack(len(data)) + data)
+        else:  # no copy of a large body just to put the length in front
+            self._write(_LENGTH.pack(len(data)))
+            self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+    def ready(self, timeout: float) -> bool:
+        """Whether a message (or the end of the stream) is there within ``timeout`` seconds."""
+        return bool(self._poll.poll(timeout * 1000))
+
+    def recv(self) -> Any:
+        """The next message; raises EOFError when the other end is gone."""
+        data = self._read(1 << 16)
+        while len(data) < _LENGTH.size:
+            data += self._read(_LENGTH.size - len(data))
+        end = _LENGTH.size + _LENGTH.unpack_from(data)[0]
+        if len(data) >= end:
+            return pickle.loads(memoryview(data)[_LENGTH.size:end])
+        buffer = bytearray(end)
+        buffer[:len(data)] = data
+        view = memoryview(buffer)
+        got = len(data)
+        while got < end:
+            received = os.readv(self.fd, [view[got:]])
+            if not received:
+                raise EOFError
+            got += received
+        return pickle.loads(view[_LENGTH.size:])
+
+    def _read(self, size: int) -> bytes:
+        data = os.read(self.fd, size)
+        if not data:
+            raise EOFError
+        return data
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            fd, self.fd = self.fd, -1
+            os.close(fd)
+
+    __del__ = close  # an app dropped without close() (tests make many) closes its end too
+
+
+# A request or an outcome travels as the tuple of its fields, in the order the constructor takes.
+_request_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(QueryRequest)))
+_outcome_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(QueryOutcome)))
+
+
+# --- the child's loop ---------------------------------------------------------------------
+
+
+def _detach_from_server(keep: int) -> None:
     """Forget what the server process gave us by forking: its signal handlers (gunicorn's would
     keep SIGTERM from ending the child) and its sockets (which would keep the port bound)."""
     for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
                    signal.SIGWINCH, signal.SIGCHLD, signal.SIGTTIN, signal.SIGTTOU):
         signal.signal(number, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is the server's to handle
-    keep = connection.fileno()
     os.closerange(3, keep)
     os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
 
 
-def _child_main(connection: Connection, max_rows: int, spool_dir: str,
-                federation: FederationPolicy | None) -> None:
-    _detach_from_server(connection)
+def _child_main(fd: int, max_rows: int, spool_dir: str, federation: FederationPolicy | None) -> None:
+    _detach_from_server(fd)
+    channel = _Channel(fd)
     parent = os.getppid()
     gateway = ServiceGateway(federation) if federation else None
     stores: dict[str, ox.Store] = {}
     while True:
         try:
-            # A forked child may hold copies of its parent's pipe ends, so it cannot count on
-            # seeing the pipe close: it also leaves when its parent is gone (e.g. os._exit).
-            while not connection.poll(1.0):
+            # A forked child may hold copies of its parent's socket ends, so it cannot count on
+            # seeing the socket close: it also leaves when its parent is gone (e.g. os._exit).
+            while not channel.ready(1.0):
                 if os.getppid() != parent:
                     return
-            message = connection.recv()
+            message = channel.recv()
         except (EOFError, OSError):
             return
         if message is None:
             return
-        store_path, request = message
+        store_path, *fields = message
         try:
             store = stores.get(store_path)
             if store is None:
                 stores.clear()  # a new release replaces the old one
                 store = stores[store_path] = ox.Store.read_only(store_path)
-            outcome = evaluate(store, request, max_rows=max_rows, spool_dir=spool_dir, gateway=gateway)
+            outcome = evaluate(store, QueryRequest(*fields), max_rows=max_rows, spool_dir=spool_dir,
+                               gateway=gateway)
         except OSError as failure:
             outcome = error(503, f"the store cannot be read: {failure}")
         except Exception as failure:  # report, keep serving; the parent logs it
             log.exception("query failed")
             outcome = error(500, f"the query failed inside the query engine: {type(failure).__name__}")
-        connection.send(outcome)
+        channel.send(_outcome_fields(outcome))
 
 
 # --- the parent ---------------------------------------------------------------------------
@@ -318,20 +421,22 @@ class QueryExecutor:
         self.spool_dir = spool_dir or tempfile.gettempdir()
         self._lock = threading.Lock()
         self._process: Any = None
-        self._connection: Connection | None = None
+        self._channel: _Channel | None = None
         self._context = multiprocessing.get_context("fork")
 
-    def _start(self) -> Connection:
-        if self._process is not None and self._process.is_alive() and self._connection is not None:
-            return self._connection
-        ours, theirs = self._context.Pipe()
-        self._process = self._context.Process(
-            target=_child_main, args=(theirs, self.max_rows, self.spool_dir, self.federation), daemon=True,
-            name="lod-query")
-        self._process.start()
-        theirs.close()
-        self._connection = ours
-        return ours
+    def _start(self) -> _Channel:
+        if self._process is not None and self._process.is_alive() and self._channel is not None:
+            return self._channel
+        ours, theirs = (end.detach() for end in socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM))
+        self._channel = _Channel(ours)
+        try:
+            self._process = self._context.Process(
+                target=_child_main, args=(theirs, self.max_rows, self.spool_dir, self.federation),
+                daemon=True, name="lod-query")
+            self._process.start()
+        finally:
+            os.close(theirs)
+        return self._channel
 
     def _stop(self) -> None:
         if self._process is not None:
@@ -340,21 +445,20 @@ class QueryExecutor:
             self._process.join(5)
             for leftover in Path(self.spool_dir).glob(f"lod-result-{pid}-*"):
                 leftover.unlink(missing_ok=True)
-        if self._connection is not None:
-            self._connection.close()
-        self._process = self._connection = None
+        if self._channel is not None:
+            self._channel.close()
+        self._process = self._channel = None
 
     def execute(self, store_path: Path, request: QueryRequest) -> QueryOutcome:
         """Evaluate ``request`` against the store at ``store_path`` within the time limit."""
         with self._lock:
-            connection = self._start()
+            channel = self._start()
             started = time.monotonic()
             try:
-                connection.send((str(store_path), request))
-                if connection.poll(self.timeout):
-                    outcome: QueryOutcome = connection.recv()
-                    return outcome
-            except (EOFError, OSError, BrokenPipeError):
+                channel.send((str(store_path), *_request_fields(request)))
+                if channel.ready(self.timeout):
+                    return QueryOutcome(*channel.recv())
+            except (EOFError, OSError):
                 self._stop()
                 return error(500, "the query engine stopped while evaluating the query "
                                   "(it may have needed more memory than it may use)")
@@ -366,9 +470,9 @@ class QueryExecutor:
 
     def close(self) -> None:
         with self._lock:
-            if self._connection is not None:
+            if self._channel is not None:
                 with contextlib.suppress(OSError):
-                    self._connection.send(None)
+                    self._channel.send(None)
             self._stop()
 
 

@@ -46,10 +46,19 @@ from .schemes import ontology_graph
 from .settings import Settings
 from .shacl_compiler import bundled_shapes, report_of, validate_store_part
 from .sources import read_records
-from .store import ONTOLOGY_GRAPH, StoreError, create_store, open_store, quads, select, to_oxigraph
+from .store import (
+    ONTOLOGY_GRAPH,
+    StoreError,
+    create_store,
+    merge_into_default,
+    open_store,
+    quads,
+    select,
+    to_oxigraph,
+)
 from .vocab import PREFIXES
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 CURRENT = "current"
 BUILDS = "builds"
 
@@ -120,6 +129,10 @@ class Manifest:
     version: int = MANIFEST_VERSION
     vocabulary_triples: int = 0
     """Triples of the vocabulary graph (``ikz:``), which queries see beside the data."""
+    served_triples: int = 0
+    """Triples of the default graph that queries see: the data and every named graph."""
+    named_graphs: dict[str, int] = field(default_factory=dict)
+    """The triples of each named graph: the vocabulary's, and those of RDF inputs with graphs."""
     inputs: tuple[str, ...] = field(default=())
 
     def to_json(self) -> str:
@@ -134,7 +147,8 @@ class Manifest:
     def from_json(cls, text: str) -> Manifest:
         document: dict[str, Any] = json.loads(text)
         if document.get("version") != MANIFEST_VERSION:
-            raise ValueError(f"manifest version {document.get('version')!r} is not {MANIFEST_VERSION}")
+            raise ValueError(f"it has version {document.get('version')!r}, this lod reads version "
+                             f"{MANIFEST_VERSION}: build the release again with `lod build`")
         document["dumps"] = tuple(
             DumpFile(name=d["name"], format=RdfFormat.from_label(d["format"]), gzipped=d["gzipped"],
                      size=d["size"], sha256=d["sha256"]) for d in document["dumps"])
@@ -201,23 +215,24 @@ def build_release(inputs: Path | Sequence[Path], *, settings: Settings, allow_wa
             _fill_store(partial / "store", dataset, sorted_inputs.rdf_files, settings.base_iri, say)
             compiled = bundled_shapes()
             parts = range(len(compiled.groups))
-            say("validating, writing the dumps and counting, side by side")
+            say("validating while the dumps are written and the statistics counted")
             # The store is validated as it will be published; a build that fails is thrown away.
             dumps_dir, stem = partial / "dumps", settings.dataset_name
             dumps_dir.mkdir()
-            results = run_parallel(
-                [*(partial_call(_write_dump, spec, dumps_dir, stem) for spec in DUMPS),
-                 partial_call(_statistics, base_iri=settings.base_iri),
-                 *(partial_call(validate_store_part, compiled=compiled, part=part) for part in parts)],
-                open_resource=partial_call(open_store, partial / "store"))
+            tasks: list[Callable[[ox.Store], Any]] = [
+                *(partial_call(_write_dump, spec, dumps_dir, stem) for spec in DUMPS),
+                partial_call(_statistics, base_iri=settings.base_iri),
+                *(partial_call(validate_store_part, compiled=compiled, part=part) for part in parts)]
+            results = run_parallel(tasks, open_resource=partial_call(open_store, partial / "store"))
             dumps, stats = tuple(results[:len(DUMPS)]), results[len(DUMPS)]
             report = report_of(results[len(DUMPS) + 1:], compiled)
             if not report.passes(strict=not allow_warnings):
                 findings = trace(report, record_iris(dataset, base_iri=settings.base_iri))
                 raise NotPublishable(format_text(findings))
+            served = _merge_graphs_into_default(partial / "store")
             manifest = Manifest(release_id=release_id, created=created.isoformat(),
                                 base_iri=settings.base_iri, dumps=dumps, warnings=len(report.warnings),
-                                inputs=tuple(map(str, paths)), **stats)
+                                inputs=tuple(map(str, paths)), served_triples=served, **stats)
             say("describing")
             (partial / "validation.ttl").write_bytes(
                 report.graph.serialize(format="turtle", encoding="utf-8"))
@@ -253,6 +268,20 @@ def _fill_store(path: Path, dataset: Dataset, rdf_files: Sequence[Path], base_ir
     store = create_store(path, data=_all_quads(dataset, base_iri), more=map(loader, rdf_files))
     del store
     gc.collect()  # closed before the processes that read it fork: RocksDB does not survive a fork
+
+
+def _merge_graphs_into_default(path: Path) -> int:
+    """Merge every named graph (the vocabulary, and those of RDF inputs) into the default graph,
+    once the dumps of the default graph are written: queries then see the union of all graphs
+    without asking Oxigraph for it, which makes it evaluate analytic queries a quarter to a half
+    slower. Returns the triples the default graph then holds."""
+    store = ox.Store(str(path))
+    merge_into_default(store)
+    store.flush()
+    served = _number(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    del store
+    gc.collect()
+    return served
 
 
 def _all_quads(dataset: Dataset, base_iri: str) -> Iterator[ox.Quad]:
@@ -314,6 +343,8 @@ def _statistics(store: ox.Store, *, base_iri: str) -> dict[str, Any]:
         "triples": _number(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"),
         "vocabulary_triples": _number(
             store, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{ONTOLOGY_GRAPH.value}> {{ ?s ?p ?o }} }}"),
+        "named_graphs": _count(
+            store, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"),
         "entities": len(minted),
         "class_counts": classes,
         "property_counts": properties,
@@ -429,9 +460,9 @@ def load_release(path: Path, *, check_store: bool = True) -> Release:
         triples = _number(open_store(path / "store"), "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
     except (StoreError, OSError) as error:
         raise ReleaseError(f"{path} is corrupt: {error}") from None
-    if triples != manifest.triples:
+    if triples != manifest.served_triples:
         raise ReleaseError(f"{path} is corrupt: the store holds {triples} triples, "
-                           f"the manifest says {manifest.triples}")
+                           f"the manifest says {manifest.served_triples}")
     return Release(path, manifest)
 
 

@@ -1,14 +1,18 @@
-"""The embedded store (Oxigraph on disk): loading a graph into it, and opening it to read.
+"""The embedded store (Oxigraph on disk, or in memory to serve): filling it, and opening it to read.
 
 The data is the store's default graph; the project's vocabulary and concept schemes are the named
-graph ``ikz:`` so that their labels can be queried beside the data. Queries see the union.
+graph ``ikz:`` so that their labels can be queried beside the data. A release's store also holds
+every named graph's triples in its default graph (`merge_into_default`), so that queries see the
+union there without asking Oxigraph for it.
 """
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import IO, cast
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -64,6 +68,24 @@ def create_store(path: Path, *, data: Iterable[ox.Quad],
         load(store)
     store.optimize()
     store.flush()
+    return store
+
+
+def merge_into_default(store: ox.Store) -> None:
+    """Add every named graph's triples to the default graph."""
+    default = ox.DefaultGraph()
+    store.bulk_extend([ox.Quad(q.subject, q.predicate, q.object, default)
+                       for graph in list(store.named_graphs())
+                       for q in store.quads_for_pattern(None, None, None, graph)])
+
+
+def load_in_memory(nquads_gz: Path) -> ox.Store:
+    """A release's store in memory, from its gzipped N-Quads dump (every graph), merged like the
+    store on disk. Oxigraph answers analytic queries from memory two to three times faster."""
+    store = ox.Store()
+    with gzip.open(nquads_gz, "rb") as dump:
+        store.bulk_extend(ox.parse(cast(IO[bytes], dump), format=ox.RdfFormat.N_QUADS))
+    merge_into_default(store)
     return store
 
 

@@ -79,7 +79,8 @@ def test_rdf_that_breaks_the_shapes_is_not_published(tmp_path: Path) -> None:
 
 def test_a_syntax_error_names_the_file_and_line(tmp_path: Path) -> None:
     broken = tmp_path / "broken.ttl"
-    broken.write_text(THING + '<https://example.org/thing/2> rdfs:label "x" "y" .\n' + THING, encoding="utf-8")
+    two_objects = '<https://example.org/thing/2> rdfs:label "x" "y" .\n'
+    broken.write_text(THING + two_objects + THING, encoding="utf-8")
     with pytest.raises(InputError) as raised:
         build([broken], tmp_path / "releases")
     problem = raised.value.problems[0]

@@ -21,7 +21,7 @@ from lod.publish import (
     verify_checksums,
 )
 from lod.settings import Settings
-from lod.store import open_store
+from lod.store import ONTOLOGY_GRAPH, load_in_memory, open_store
 
 from .conftest import FIXTURES
 
@@ -31,9 +31,27 @@ def build(data: Path, release_dir: Path, **options: object) -> publish_module.Re
 
 
 def store_quads(release: publish_module.Release, *, default_only: bool) -> set[str]:
+    """What the dumps hold: the data in the default graph (which queries see with every named
+    graph's triples merged into it), and with ``default_only`` false the named graphs too."""
     store = open_store(release.store_path)
-    graph = ox.DefaultGraph() if default_only else None
-    return {str(q.triple if default_only else q) for q in store.quads_for_pattern(None, None, None, graph)}
+    named = [q for q in store.quads_for_pattern(None, None, None, None)
+             if not isinstance(q.graph_name, ox.DefaultGraph)]
+    merged = {q.triple for q in named}
+    data = [q for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph()) if q.triple not in merged]
+    if default_only:
+        return {str(q.triple) for q in data}
+    return {str(q) for q in (*data, *named)}
+
+
+def test_queries_see_every_graph_in_the_default_graph(release_dir: Path) -> None:
+    release = open_release(release_dir)
+    store = open_store(release.store_path)
+    default = {q.triple for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())}
+    vocabulary = {q.triple for q in store.quads_for_pattern(None, None, None, ONTOLOGY_GRAPH)}
+    assert vocabulary and vocabulary <= default
+    assert len(default) == release.manifest.served_triples
+    assert release.manifest.served_triples == release.manifest.triples + release.manifest.vocabulary_triples
+    assert release.manifest.named_graphs == {ONTOLOGY_GRAPH.value: release.manifest.vocabulary_triples}
 
 
 def test_release_is_complete(release_dir: Path) -> None:
@@ -130,3 +148,11 @@ def test_damaged_release_is_refused(tmp_path: Path, damage: str) -> None:
 def test_no_release_yet(tmp_path: Path) -> None:
     with pytest.raises(ReleaseError, match="lod build"):
         open_release(tmp_path)
+
+
+def test_the_store_in_memory_equals_the_store_on_disk(release_dir: Path) -> None:
+    release = open_release(release_dir)
+    disk = open_store(release.store_path)
+    memory = load_in_memory(release.path / "dumps" / "lod-ikz.nq.gz")
+    assert set(memory.quads_for_pattern(None, None, None, None)) == set(
+        disk.quads_for_pattern(None, None, None, None))

@@ -188,11 +188,15 @@ class Lod(Engine):
     title = "lod serve"
 
     def __init__(self, *, query_timeout: float = 10.0, workers: int = 2,
-                 settings: dict[str, str] | None = None) -> None:
+                 settings: dict[str, str] | None = None, source: Path | None = None) -> None:
         super().__init__(query_timeout=query_timeout)
         self.workers = workers
         self.settings = settings or {}
         """Extra `lod` settings, as LOD_<NAME> environment variables (for tuning experiments)."""
+        self.source = source
+        """Another version's source tree (holding the `lod` package), served as `lod-baseline`."""
+        if source is not None:
+            self.name, self.title = "lod-baseline", f"lod serve from {source}"
 
     def missing(self) -> str | None:
         try:
@@ -210,6 +214,7 @@ class Lod(Engine):
                           "--host", "127.0.0.1", "--port", str(port), "--workers", str(self.workers)],
                          log, cwd=log.parent,
                          env={**os.environ, "LOD_QUERY_TIMEOUT": f"{self.query_timeout:g}",
+                              **({"PYTHONPATH": str(self.source)} if self.source else {}),
                               **{f"LOD_{k.upper()}": v for k, v in self.settings.items()}})
         wait_for(lambda: ask(url) == 200, what="lod serve", process=process, log=log, limit=300)
         return Running(self.name, url, [process], load_seconds=0.0,

@@ -1,9 +1,9 @@
 """The build pipeline, timed per stage: `lod build` as users run it, and a straightforward
 rdflib + pySHACL pipeline doing the same work as the baseline.
 
-`lod build` prints its progress ("… reading", "… validating", "… loading", "… writing", "… counting",
-"… published") when its standard error is a terminal, so it runs on a pseudo-terminal here and
-each line is timestamped: no change to `lod` is needed to see its stages.
+`lod build` prints its progress ("… reading", "… mapping", "… loading", "… validating",
+"… describing", "… published") when its standard error is a terminal, so it runs on a
+pseudo-terminal here and each line is timestamped: no change to `lod` is needed to see its stages.
 
 The baseline runs in a process of its own (so its memory is its own):
 
@@ -27,8 +27,9 @@ from pathlib import Path
 # The first word of a progress message of `lod build` names the stage it starts (an unknown word
 # names a stage of its own); "published" ends the last. Stages named "a+b" do the work of
 # the baseline's stages a and b together.
-LOD_STAGES = {"reading": "read", "mapping": "map+store", "validating": "validate", "loading": "store",
-              "writing": "dumps", "counting": "statistics+metadata"}
+LOD_STAGES = {"reading": "read", "mapping": "map+store", "loading": "store",
+              # validation, dumps and statistics run side by side in forked processes
+              "validating": "validate+dumps+statistics", "describing": "metadata"}
 
 
 @dataclass

@@ -59,6 +59,7 @@ class Options:
     baseline: bool
     repeat: bool = False
     lod_settings: dict[str, str] = field(default_factory=dict)
+    lod_baseline: Path | None = None
 
 
 @dataclass
@@ -165,12 +166,15 @@ class Bench:
         self.memory = procfs.MemorySampler()
 
     def start(self) -> None:
-        for name in self.options.engines:
-            make = peers.ENGINES[name]
-            engine: peers.Engine = peers.Lod(
-                query_timeout=self.options.query_timeout, workers=self.options.workers,
-                settings=self.options.lod_settings) if name == "lod" else make(
-                query_timeout=self.options.query_timeout)
+        baseline = ["lod-baseline"] if self.options.lod_baseline else []
+        for name in [*self.options.engines, *baseline]:
+            engine: peers.Engine
+            if name in ("lod", "lod-baseline"):
+                engine = peers.Lod(query_timeout=self.options.query_timeout, workers=self.options.workers,
+                                   settings=self.options.lod_settings,
+                                   source=self.options.lod_baseline if name == "lod-baseline" else None)
+            else:
+                engine = peers.ENGINES[name](query_timeout=self.options.query_timeout)
             reason = engine.missing()
             if reason:
                 log(f"skipping {name}: {reason}")
@@ -328,7 +332,12 @@ def run_scale(options: Options, scale: float) -> dict[str, Any]:
         baseline = pipeline.baseline_build(work / "data", work / "baseline")
         shutil.rmtree(work / "baseline", ignore_errors=True)
     files, triples = nt_inputs(work / "release", work / "nt")
-    log(f"scale {scale:g}: {triples} triples (data + vocabulary)")
+    log(f"scale {scale:g}: {triples} triples (data + vocabulary); lod build of the N-Triples file")
+    # The same file the peers load (the vocabulary comes with every build): lod's load rate.
+    from_rdf = pipeline.lod_build(files[0], work / "release-from-rdf")
+    if not from_rdf.ok:
+        raise SystemExit(f"lod build of {files[0]} failed at scale {scale:g}:\n{from_rdf.output}")
+    shutil.rmtree(work / "release-from-rdf", ignore_errors=True)
     texts = queries.sequences(work / "data", seed=options.seed, length=options.rounds * options.requests,
                               repeat=options.repeat,
                               classes=tuple(queries.BY_NAME[c] for c in options.classes))
@@ -339,9 +348,9 @@ def run_scale(options: Options, scale: float) -> dict[str, Any]:
     try:
         bench.start()
         if "lod" in bench.running:
-            # The build stage that fills the store (mapping is streamed into it).
+            # The stages of the build from N-Triples that fill the store.
             bench.running["lod"].load_seconds = sum(
-                v for k, v in build.stages.items() if "store" in k.split("+"))
+                v for k, v in from_rdf.stages.items() if "store" in k.split("+"))
         if not bench.running:
             raise SystemExit("no engine could be started")
         log(f"scale {scale:g}: correctness check")
@@ -356,7 +365,8 @@ def run_scale(options: Options, scale: float) -> dict[str, Any]:
         "records": records,
         "triples": triples,
         "data_triples": build.triples,
-        "build": {"lod": build.to_json(), "baseline": baseline.to_json() if baseline else None},
+        "build": {"lod": build.to_json(), "baseline": baseline.to_json() if baseline else None,
+                  "lod_from_rdf": from_rdf.to_json()},
         "query_seconds": time.monotonic() - started,
         "examples": {c: texts[c][0] for c in options.classes},
         "distinct_queries": {c: len(set(texts[c])) for c in options.classes},
@@ -400,6 +410,10 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--workers", type=int, default=2, help="`lod serve --workers` (default 2)")
     parser.add_argument("--lod-setting", action="append", default=[], metavar="NAME=VALUE",
                         help="a `lod` setting for `lod serve` (as LOD_NAME), e.g. query_slots=4; repeatable")
+    parser.add_argument("--lod-baseline", type=Path, metavar="DIR",
+                        help="also serve the `lod` package found in DIR (another version's source tree, "
+                             "e.g. `git worktree add /tmp/base HEAD`) as engine lod-baseline, measured "
+                             "in the same rounds; it must read the release this version builds")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path,
                         help="where results.json and results.md go (default benchmarks/out/, "
@@ -427,7 +441,8 @@ def parse(argv: list[str] | None = None) -> Options:
                    query_timeout=arguments.query_timeout, workers=arguments.workers, seed=arguments.seed,
                    out=arguments.out.resolve(), baseline=not arguments.no_baseline,
                    repeat=arguments.repeat,
-                   lod_settings=dict(s.split("=", 1) for s in arguments.lod_setting))
+                   lod_settings=dict(s.split("=", 1) for s in arguments.lod_setting),
+                   lod_baseline=arguments.lod_baseline.resolve() if arguments.lod_baseline else None)
 
 
 def main(argv: list[str] | None = None) -> int:

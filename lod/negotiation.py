@@ -6,6 +6,7 @@ No web framework is imported here: the web layer passes the header text in and g
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -143,6 +144,12 @@ def negotiate(accept: str | None, offered: Sequence[str], *, default: str | None
     ...           ["application/sparql-results+xml", "application/sparql-results+json", "text/csv"])
     'application/sparql-results+json'
     """
+    return _negotiate(accept, tuple(offered), default)
+
+
+# A server sees the same few Accept headers over and over, and the answer depends on nothing else.
+@functools.lru_cache(maxsize=512)
+def _negotiate(accept: str | None, offered: tuple[str, ...], default: str | None) -> str | None:
     if default is not None and default not in offered:
         raise ValueError(f"default {default!r} is not one of the offered media types {list(offered)!r}")
     ranges = parse_accept(accept) if accept else []

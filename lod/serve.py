@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from .settings import Settings
 from .web import create_app
@@ -25,6 +26,36 @@ class _Server(BaseApplication):  # type: ignore[misc]
         return create_app(self.settings)
 
 
+class AccessLogger(Logger):  # type: ignore[misc]
+    """gunicorn's logger, writing the same access lines at a fraction of the cost.
+
+    For its default (combined) format, which ``lod serve`` uses, gunicorn's ``atoms`` puts every
+    request header, response header and WSGI environ entry into the dictionary the line is
+    formatted from, though the line uses nine values; these nine are all this one computes."""
+
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
+        if self.cfg.access_log_format != _COMBINED:
+            return super().atoms(resp, req, environ, request_time)  # type: ignore[no-any-return]
+        status = resp.status
+        if isinstance(status, str):
+            status = status.split(None, 1)[0]
+        sent = getattr(resp, "sent", None)
+        return {
+            "h": environ.get("REMOTE_ADDR", "-"),
+            "l": "-",
+            "u": self._get_user(environ) or "-",
+            "t": self.now(),
+            "r": f"{environ['REQUEST_METHOD']} {environ['RAW_URI']} {environ['SERVER_PROTOCOL']}",
+            "s": status,
+            "b": str(sent) if sent is not None else "-",
+            "f": environ.get("HTTP_REFERER", "-"),
+            "a": environ.get("HTTP_USER_AGENT", "-"),
+        }
+
+
+_COMBINED = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+
+
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
     """Worker layout and limits; threads let a worker go on serving while a client reads slowly."""
     return {
@@ -39,6 +70,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "limit_request_fields": 100,
         "limit_request_field_size": 8190,
         "accesslog": "-",
+        "logger_class": AccessLogger,
         "errorlog": "-",
         "proc_name": "lod",
         # Not used, and one per user by default: parallel servers would take each other's.

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask
 
 from ..publish import Release
 from ..settings import Settings
 from . import catalog, downloads, errors, linked_data, sparql
 from .context import LodContext, ReleaseHolder
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -15,6 +21,16 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": "default-src 'self'; style-src 'self'; img-src 'self' data:; "
                                "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+}
+CORS_HEADERS = {
+    # Open data: any origin may read it, which is what browser-based federation needs.
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "ETag, Link, Content-Length, X-SPARQL-MaxRows",
+}
+PREFLIGHT_HEADERS = {
+    "Access-Control-Allow-Methods": "GET, HEAD, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Accept, Content-Type, Range, If-None-Match",
+    "Access-Control-Max-Age": "86400",
 }
 
 
@@ -37,17 +53,39 @@ def create_app(settings: Settings | None = None, release: Release | None = None)
     for blueprint in (sparql.blueprint, linked_data.blueprint, downloads.blueprint, catalog.blueprint):
         app.register_blueprint(blueprint)
 
-    @app.after_request
-    def headers(response: Response) -> Response:
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        # Open data: any origin may read it, which is what browser-based federation needs.
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        response.headers["Access-Control-Expose-Headers"] = "ETag, Link, Content-Length, X-SPARQL-MaxRows"
-        if request.method == "OPTIONS":
-            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type, Range, If-None-Match"
-            response.headers["Access-Control-Max-Age"] = "86400"
-        return response
-
+    app.wsgi_app = CommonHeaders(app.wsgi_app)  # type: ignore[method-assign]
     return app
+
+
+class CommonHeaders:
+    """WSGI middleware: every response gets the security headers (unless it set its own) and the
+    CORS headers, and a preflight (OPTIONS) also the CORS preflight headers.
+
+    Done on the WSGI header list, one append per request, rather than in an ``after_request`` hook:
+    werkzeug's ``Headers`` scans its list for every header set, which costs more than the rest of
+    answering a cached query."""
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+        self._always = _header_list(SECURITY_HEADERS, CORS_HEADERS)
+        self._preflight = _header_list(SECURITY_HEADERS, CORS_HEADERS, PREFLIGHT_HEADERS)
+        self._replaced = {name.lower() for name in (*CORS_HEADERS, *PREFLIGHT_HEADERS)}
+        self._ours = {name.lower() for name in SECURITY_HEADERS} | self._replaced
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        extra = self._preflight if environ.get("REQUEST_METHOD") == "OPTIONS" else self._always
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {name.lower() for name, _ in headers}
+            if present.isdisjoint(self._ours):
+                headers += extra
+            else:  # the response set some itself: it keeps its security headers, not its CORS ones
+                headers[:] = [h for h in headers if h[0].lower() not in self._replaced]
+                headers += [h for h in extra if h[0].lower() in self._replaced or h[0].lower() not in present]
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
+
+
+def _header_list(*tables: dict[str, str]) -> list[tuple[str, str]]:
+    return [item for table in tables for item in table.items()]

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
+from werkzeug.http import quote_etag
 
 from ..executor import QueryOutcome, QueryRequest
 from ..negotiation import negotiate
-from ..query_text import is_update
+from ..query_text import UPDATE_KEYWORDS, is_update
 from .context import lod_context
 from .errors import error_response
 from .rdf_response import graph_response, rdf_media_types
@@ -28,12 +30,15 @@ READ_ONLY = ("this endpoint is read-only: SPARQL 1.1 Update operations are not a
 
 @blueprint.route("/sparql", methods=["GET", "POST", "OPTIONS"])
 def endpoint() -> Response:
-    if request.method == "OPTIONS":
+    # `request` is a context-local proxy, each use a lookup: what is needed twice is read once.
+    method = request.method
+    if method == "OPTIONS":
         return Response(status=204)
     context = lod_context()
-    if request.method == "GET":
-        queries = request.args.getlist("query")
-        if "update" in request.args:
+    if method == "GET":
+        values = request.args
+        queries = values.getlist("query")
+        if "update" in values:
             return error_response(403, READ_ONLY)
         if not queries:
             return _description()
@@ -49,56 +54,74 @@ def endpoint() -> Response:
         else:
             return error_response(415, "POST a query as application/x-www-form-urlencoded (field "
                                        "'query') or as application/sparql-query (SPARQL 1.1 Protocol §2.1)")
+        values = request.args if kind == "application/sparql-query" else request.values
     if len(queries) != 1 or not queries[0].strip():
         return error_response(400, "exactly one non-empty 'query' parameter is required "
                                    "(SPARQL 1.1 Protocol §2.1)")
     query = queries[0]
     if len(query.encode()) > context.settings.max_query_bytes:
         return error_response(413, f"the query is longer than {context.settings.max_query_bytes} bytes")
-    if is_update(query):
+    if _may_update(query) and is_update(query):
         return error_response(403, READ_ONLY)
-    values = request.values if request.method == "POST" and request.mimetype != "application/sparql-query" \
-        else request.args
     wanted = tuple(values.getlist("format"))
-    if not wanted and _prefers_html():
+    accept = request.headers.get("Accept")
+    if not wanted and _prefers_html(accept):
         return _html_results(query)
     key, outcome = context.cached_query(QueryRequest(
-        query=query, accept=request.headers.get("Accept"), formats=wanted,
+        query=query, accept=accept, formats=wanted,
         default_graphs=tuple(values.getlist("default-graph-uri")),
         named_graphs=tuple(values.getlist("named-graph-uri"))), etag=_if_none_match())
-    response = Response(status=304) if outcome is None else outcome_response(outcome)
-    if response.status_code in (200, 304):
-        # A release never changes: the answer may be kept, but must be revalidated (it is cheap).
-        response.set_etag(key)
-        response.headers["Cache-Control"] = "public, no-cache"
-        response.headers["Vary"] = "Accept"
+    if outcome is not None:
+        return outcome_response(outcome, etag=key)
+    response = Response(status=304)
+    response.headers.extend(_validators(key))
     return response
 
 
+def _validators(key: str) -> list[tuple[str, str]]:
+    # A release never changes: the answer may be kept, but must be revalidated (it is cheap).
+    return [("ETag", quote_etag(key)), ("Cache-Control", "public, no-cache"), ("Vary", "Accept")]
+
+
+def _may_update(query: str) -> bool:
+    """False when ``query`` certainly is no update, which spares reading all its tokens.
+
+    In ASCII text without codepoint escapes, an update keyword is a whole word (any case) of the
+    text; elsewhere ``upper()`` and escapes may make one of other characters."""
+    return not query.isascii() or "\\u" in query or "\\U" in query or _UPDATE_WORD.search(query) is not None
+
+
+_UPDATE_WORD = re.compile(rf"\b(?:{'|'.join(sorted(UPDATE_KEYWORDS))})\b", re.IGNORECASE)
+
+
 def _if_none_match() -> str | None:
+    if "HTTP_IF_NONE_MATCH" not in request.environ:  # most requests: no need to parse anything
+        return None
     tags = request.if_none_match
     return next(iter(tags), None) if tags and not tags.star_tag else None
 
 
-def outcome_response(outcome: QueryOutcome) -> Response:
-    """A query outcome as an HTTP response; a large result streams from its spool file."""
+def outcome_response(outcome: QueryOutcome, *, etag: str | None = None) -> Response:
+    """A query outcome as an HTTP response; a large result streams from its spool file.
+
+    With ``etag`` (the request's key), a successful response also carries the validators that let
+    clients revalidate it."""
     if outcome.status != 200:
         return error_response(outcome.status, outcome.message or "")
     media_type = outcome.media_type
     if media_type.startswith("text/") or media_type.endswith(("+xml", "+json")):
         media_type += "; charset=utf-8"
+    # All headers at once: each later change to a response's headers is a scan of its list.
+    headers = [("Content-Type", media_type), ("Content-Length", str(outcome.size))]
+    if outcome.truncated:
+        # Virtuoso's convention: the result was cut at this many rows (or triples).
+        headers.append(("X-SPARQL-MaxRows", str(outcome.count)))
+    headers += _validators(etag) if etag is not None else [("Vary", "Accept")]
     if outcome.path:
         stream = open(outcome.path, "rb")  # noqa: SIM115 - closed by the WSGI server
         os.unlink(outcome.path)  # the open handle keeps it readable; nothing is left behind
-        response = Response(_chunks(stream), 200, content_type=media_type, direct_passthrough=True)
-    else:
-        response = Response(outcome.body, 200, content_type=media_type)
-    response.content_length = outcome.size
-    response.headers["Vary"] = "Accept"
-    if outcome.truncated:
-        # Virtuoso's convention: the result was cut at this many rows (or triples).
-        response.headers["X-SPARQL-MaxRows"] = str(outcome.count)
-    return response
+        return Response(_chunks(stream), 200, headers=headers, direct_passthrough=True)
+    return Response(outcome.body, 200, headers=headers)
 
 
 def _chunks(stream: Any) -> Any:
@@ -107,8 +130,7 @@ def _chunks(stream: Any) -> Any:
             yield chunk
 
 
-def _prefers_html() -> bool:
-    accept = request.headers.get("Accept")
+def _prefers_html(accept: str | None) -> bool:
     return bool(accept) and negotiate(accept, ["application/sparql-results+json", "text/html"]) == "text/html"
 
 

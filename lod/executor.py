@@ -26,7 +26,7 @@ import struct
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -356,6 +356,15 @@ _request_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(Query
 _outcome_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(QueryOutcome)))
 
 
+@dataclass(frozen=True, slots=True)
+class InMemory:
+    """A release's store loaded into the server process's memory, for the store at ``path``;
+    ``store`` is None when it could not be loaded (queries then read the store on disk)."""
+
+    path: str
+    store: ox.Store | None
+
+
 # --- the child's loop ---------------------------------------------------------------------
 
 
@@ -370,12 +379,14 @@ def _detach_from_server(keep: int) -> None:
     os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
 
 
-def _child_main(fd: int, max_rows: int, spool_dir: str, federation: FederationPolicy | None) -> None:
+def _child_main(fd: int, max_rows: int, spool_dir: str, federation: FederationPolicy | None,
+                memory: InMemory | None) -> None:
     _detach_from_server(fd)
     channel = _Channel(fd)
     parent = os.getppid()
     gateway = ServiceGateway(federation) if federation else None
-    stores: dict[str, ox.Store] = {}
+    # The store in memory came with the fork: shared with the server process until written.
+    stores: dict[str, ox.Store] = {memory.path: memory.store} if memory and memory.store else {}
     while True:
         try:
             # A forked child may hold copies of its parent's socket ends, so it cannot count on
@@ -422,16 +433,20 @@ class QueryExecutor:
         self._lock = threading.Lock()
         self._process: Any = None
         self._channel: _Channel | None = None
+        self._memory: InMemory | None = None  # what the running child was forked with
         self._context = multiprocessing.get_context("fork")
 
-    def _start(self) -> _Channel:
+    def _start(self, memory: InMemory | None) -> _Channel:
+        if self._process is not None and self._memory is not memory:
+            self._stop()  # forked before this store was loaded: the next child gets it
         if self._process is not None and self._process.is_alive() and self._channel is not None:
             return self._channel
         ours, theirs = (end.detach() for end in socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM))
         self._channel = _Channel(ours)
+        self._memory = memory
         try:
             self._process = self._context.Process(
-                target=_child_main, args=(theirs, self.max_rows, self.spool_dir, self.federation),
+                target=_child_main, args=(theirs, self.max_rows, self.spool_dir, self.federation, memory),
                 daemon=True, name="lod-query")
             self._process.start()
         finally:
@@ -449,10 +464,12 @@ class QueryExecutor:
             self._channel.close()
         self._process = self._channel = None
 
-    def execute(self, store_path: Path, request: QueryRequest) -> QueryOutcome:
-        """Evaluate ``request`` against the store at ``store_path`` within the time limit."""
+    def execute(self, store_path: Path, request: QueryRequest, memory: InMemory | None = None,
+                ) -> QueryOutcome:
+        """Evaluate ``request`` against the store at ``store_path`` (or its copy in ``memory``)
+        within the time limit."""
         with self._lock:
-            channel = self._start()
+            channel = self._start(memory)
             started = time.monotonic()
             try:
                 channel.send((str(store_path), *_request_fields(request)))
@@ -499,13 +516,35 @@ class ExecutorPool:
         self._idle: queue.SimpleQueue[QueryExecutor] = queue.SimpleQueue()
         for _ in range(size):
             self._idle.put(QueryExecutor(timeout=timeout, max_rows=max_rows, federation=federation))
+        self._memory: InMemory | None = None
+        self._loading = threading.Lock()
 
-    def execute(self, store_path: Path, request: QueryRequest) -> QueryOutcome:
+    def execute(self, store_path: Path, request: QueryRequest, *,
+                load: Callable[[], ox.Store] | None = None) -> QueryOutcome:
+        """Run ``request`` in a free slot. With ``load``, the store is first loaded into this
+        process's memory (once per store), and the query processes forked from it read that."""
+        memory = self.load(store_path, load) if load is not None else None
         try:
             executor = self._idle.get(timeout=self.wait)
         except queue.Empty:
             raise Overloaded(retry_after=max(1, round(self.timeout / 2))) from None
         try:
-            return executor.execute(store_path, request)
+            return executor.execute(store_path, request, memory)
         finally:
             self._idle.put(executor)
+
+    def load(self, store_path: Path, load: Callable[[], ox.Store]) -> InMemory:
+        """The copy in memory of the store at ``store_path``, loaded by ``load`` unless it is
+        loaded already (a new store replaces the one before)."""
+        path = str(store_path)
+        with self._loading:  # one load per store; queries wait for it rather than load it again
+            if self._memory is None or self._memory.path != path:
+                self._memory = None  # the old copy goes once its query processes are replaced
+                started = time.monotonic()
+                try:
+                    self._memory = InMemory(path, load())
+                    log.info("store %s loaded into memory in %.1f s", path, time.monotonic() - started)
+                except (OSError, ValueError, SyntaxError) as failure:
+                    log.warning("store %s stays on disk: loading it into memory failed: %s", path, failure)
+                    self._memory = InMemory(path, None)
+            return self._memory

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -9,6 +10,7 @@ from gunicorn.glogging import Logger
 
 from .settings import Settings
 from .web import create_app
+from .web.context import lod_context
 
 
 class _Server(BaseApplication):  # type: ignore[misc]
@@ -23,7 +25,11 @@ class _Server(BaseApplication):  # type: ignore[misc]
                 self.cfg.set(key, value)
 
     def load(self) -> Any:
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        # In the worker (gunicorn forks before it loads the app): the store goes into memory
+        # while the worker starts taking requests; queries and pages wait for it, downloads not.
+        threading.Thread(target=lod_context(app).warm_up, name="lod-warm-up", daemon=True).start()
+        return app
 
 
 class AccessLogger(Logger):  # type: ignore[misc]

@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
+import pyoxigraph as ox
 from flask import Flask, current_app
 from rdflib import Graph
 
 from ..errors import LodError
 from ..executor import ExecutorPool, QueryOutcome, QueryRequest
+from ..formats import RdfFormat
 from ..metadata import service_description
 from ..publish import CURRENT, Release, describe_release, load_release, open_release
 from ..remote_query import RemoteQueries
 from ..remote_store import RemoteStore
 from ..result_cache import ResultCache, request_key
 from ..settings import Settings
+from ..store import load_in_memory
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -71,13 +79,26 @@ class Queries(Protocol):
 
 
 class LocalQueries:
-    """The executor pool over the release's own store."""
+    """The executor pool over the release's own store, read from memory when it is small enough."""
 
-    def __init__(self, pool: ExecutorPool) -> None:
+    def __init__(self, pool: ExecutorPool, *, memory_store_triples: int) -> None:
         self.pool = pool
+        self.memory_store_triples = memory_store_triples
 
     def execute(self, release: Release, request: QueryRequest) -> QueryOutcome:
-        return self.pool.execute(release.store_path, request)
+        return self.pool.execute(release.store_path, request, load=self._loader(release))
+
+    def warm_up(self, release: Release) -> None:
+        """Load the release into memory now (if it is to be), not on the first query."""
+        load = self._loader(release)
+        if load is not None:
+            self.pool.load(release.store_path, load)
+
+    def _loader(self, release: Release) -> Callable[[], ox.Store] | None:
+        if release.manifest.served_triples > self.memory_store_triples:
+            return None
+        dump = next((d for d in release.manifest.dumps if d.format is RdfFormat.NQUADS and d.gzipped), None)
+        return None if dump is None else partial(load_in_memory, release.path / "dumps" / dump.name)
 
 
 def query_runner(settings: Settings) -> Queries:
@@ -89,7 +110,8 @@ def query_runner(settings: Settings) -> Queries:
                              max_bytes=settings.remote_max_mb * 1_000_000)
     return LocalQueries(ExecutorPool(size=settings.query_slots, wait=settings.queue_wait,
                                      timeout=settings.query_timeout, max_rows=settings.max_rows,
-                                     federation=settings.federation_policy()))
+                                     federation=settings.federation_policy()),
+                        memory_store_triples=settings.memory_store_triples)
 
 
 class LodContext:
@@ -102,6 +124,14 @@ class LodContext:
         self.queries = query_runner(settings)
 
         self.results = ResultCache(max_bytes=settings.result_cache_mb * 1024 * 1024)
+
+    def warm_up(self) -> None:
+        """Prepare the current release for queries (a server process calls it as it starts)."""
+        if isinstance(self.queries, LocalQueries):
+            try:
+                self.queries.warm_up(self.releases.get())
+            except LodError as failure:  # the first request reports it to its client
+                log.warning("no release to prepare: %s", failure)
 
     def query(self, request: QueryRequest) -> QueryOutcome:
         """Run a query on the current release; raises Overloaded when every slot stays busy."""

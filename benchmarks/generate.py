@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import random
 from collections.abc import Iterable
 from pathlib import Path
@@ -55,7 +56,7 @@ class Generator:
         self.rows[collection].append({k: _cell(v) for k, v in row.items()})
 
     def name(self) -> str:
-        while True:
+        for attempt in itertools.count():
             name = self.random.choice(PREFIXES) + self.random.choice(SYLLABLES)
             if self.random.random() < 0.5:
                 name += self.random.choice(SYLLABLES)
@@ -66,6 +67,12 @@ class Generator:
             if name not in self.names:
                 self.names.add(name)
                 return name
+            if attempt >= 100:  # past scale ~3 the combinations run out: number the name
+                name += f" {len(self.names)}"
+                if name not in self.names:
+                    self.names.add(name)
+                    return name
+        raise AssertionError("unreachable")
 
     def count(self, full: int) -> int:
         return max(1, round(full * self.scale))

@@ -9,6 +9,7 @@ the compiled shapes) without copying; the caller must hold no open RocksDB store
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
@@ -33,11 +34,15 @@ def run_parallel(tasks: Sequence[Callable[[Any], T]], *, open_resource: Callable
     if count < 1:
         return []
     _tasks = tasks
+    # The children's garbage collector must leave the parent's objects alone: visiting them would
+    # copy every page they are on, and each child would come to hold a copy of the parent.
+    gc.freeze()
     try:
         context = multiprocessing.get_context("fork")
         with context.Pool(count, initializer=_start, initargs=(open_resource,)) as pool:
             return list(pool.imap(_call, range(len(tasks)), chunksize=1))
     finally:
+        gc.unfreeze()
         _tasks, _resource = (), None
 
 

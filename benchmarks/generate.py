@@ -156,10 +156,11 @@ class Generator:
                      indicator="member-count", value=self.random.randint(3, 3000),
                      qualifier=self.random.choice(("exactly", "about", "more-than")),
                      as_of=self.date(2010, 2024), sources=cite())
+        localities = sorted(self.names)  # sorted: a set's order depends on the hash seed
         for number in range(self.count(1000)):
             self.add("events", slug=f"ereignis-{number}", kind=self.random.choice(("signing", "meeting")),
                      name_de=f"Treffen {number}", date=self.date(2010, 2024),
-                     locality=self.random.choice(sorted(self.names)), about=[f"kooperation-{number}"],
+                     locality=self.random.choice(localities), about=[f"kooperation-{number}"],
                      sources=cite())
         return self.rows
 

@@ -29,7 +29,7 @@ from pathlib import Path
 # the baseline's stages a and b together.
 LOD_STAGES = {"reading": "read", "mapping": "map+store", "loading": "store",
               # validation, dumps and statistics run side by side in forked processes
-              "validating": "validate+dumps+statistics", "describing": "metadata"}
+              "validating": "validate+dumps+statistics+store", "describing": "metadata"}
 
 
 @dataclass

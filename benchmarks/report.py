@@ -203,8 +203,9 @@ def _scale(scale: dict[str, Any]) -> list[str]:
                      str(e["restarts"]), "; ".join(e["notes"])])
     out.extend(_table(["engine", "load s", "triples/s", "ready s", "peak PSS MiB",
                        "peak RSS MiB (Σ VmHWM)", "restarts", "how"], rows))
-    out.append("lod's load is the store stage of `lod build data.nt` (the release's N-Triples dump, "
-               "the file the peers load; the vocabulary comes with every build). rdflib-endpoint's load is "
+    out.append("lod's load is the stage of `lod build data.nt` that parses the release's N-Triples dump "
+               "(the file the peers load) into its store in memory; the store on disk is written from "
+               "there while the build validates. rdflib-endpoint's load is "
                "its start-up (it parses the files before it serves). *ready*: from starting the server "
                "until it answered.\n")
 

@@ -1,9 +1,10 @@
 """Independent pieces of work run side by side in forked processes, one per core.
 
-A build's last stages (validating, writing the dumps, counting) only read the finished store, so
-they can share the machine's cores. Forked processes inherit what the parent computed (the records,
-the compiled shapes) without copying; the caller must hold no open RocksDB store when it calls
-`run_parallel`, as RocksDB's threads do not survive a fork.
+A build's last stages (validating, writing the dumps, counting) only read the release held in
+memory, so they can share the machine's cores. Forked processes inherit what the
+parent holds (the store in memory, the records, the compiled shapes) without copying it; the
+caller must hold no open RocksDB store when it calls `run_parallel`, as RocksDB's threads do not
+survive a fork.
 """
 
 from __future__ import annotations
@@ -24,33 +25,35 @@ _tasks: Sequence[Callable[[Any], Any]] = ()
 _resource: Any = None
 
 
-def run_parallel(tasks: Sequence[Callable[[Any], T]], *, open_resource: Callable[[], Any],
-                 processes: int | None = None) -> list[T]:
-    """Each task's result, in order; every task is called with the resource its process opened
-    once with ``open_resource`` (the store, read-only). Tasks start in the order given, so put the
-    long ones first. An exception in a task is raised here, after the others were stopped."""
+def run_parallel(tasks: Sequence[Callable[[Any], T]], resource: Any, *,
+                 meanwhile: Callable[[], object] | None = None, processes: int | None = None) -> list[T]:
+    """Each task's result, in order; every task is called with ``resource``, which the processes
+    inherit. Tasks start in the order given, so put the long ones first. ``meanwhile`` runs in
+    this process once the others are forked: the place for RocksDB, which a forked process cannot
+    use once its parent has. An exception in a task is raised here, after the others were stopped."""
     global _tasks, _resource
     count = min(len(tasks), processes or len(os.sched_getaffinity(0)))
     if count < 1:
         return []
-    _tasks = tasks
+    _tasks, _resource = tasks, resource
     # The children's garbage collector must leave the parent's objects alone: visiting them would
     # copy every page they are on, and each child would come to hold a copy of the parent.
     gc.freeze()
     try:
         context = multiprocessing.get_context("fork")
-        with context.Pool(count, initializer=_start, initargs=(open_resource,)) as pool:
-            return list(pool.imap(_call, range(len(tasks)), chunksize=1))
+        with context.Pool(count, initializer=_start) as pool:
+            results = pool.imap(_call, range(len(tasks)), chunksize=1)
+            if meanwhile is not None:
+                meanwhile()
+            return list(results)
     finally:
         gc.unfreeze()
         _tasks, _resource = (), None
 
 
-def _start(open_resource: Callable[[], Any]) -> None:
-    global _resource
+def _start() -> None:
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
-    _resource = open_resource()
 
 
 def _call(index: int) -> Any:

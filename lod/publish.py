@@ -52,7 +52,6 @@ from .store import (
     create_store,
     merge_into_default,
     open_store,
-    quads,
     select,
     to_oxigraph,
 )
@@ -212,18 +211,21 @@ def build_release(inputs: Path | Sequence[Path], *, settings: Settings, allow_wa
         try:
             partial.mkdir()
             say(f"mapping {len(dataset)} records into the store")
-            _fill_store(partial / "store", dataset, sorted_inputs.rdf_files, settings.base_iri, say)
+            memory = _memory_store(dataset, sorted_inputs.rdf_files, settings.base_iri, say)
             compiled = bundled_shapes()
             parts = range(len(compiled.groups))
-            say("validating while the dumps are written and the statistics counted")
-            # The store is validated as it will be published; a build that fails is thrown away.
+            say("validating while the store and the dumps are written and the statistics counted")
+            # What is validated is what is published: the store on disk, the dumps and the
+            # statistics are all written from this store in memory, by processes that share it.
             dumps_dir, stem = partial / "dumps", settings.dataset_name
             dumps_dir.mkdir()
             tasks: list[Callable[[ox.Store], Any]] = [
                 *(partial_call(_write_dump, spec, dumps_dir, stem) for spec in DUMPS),
                 partial_call(_statistics, base_iri=settings.base_iri),
                 *(partial_call(validate_store_part, compiled=compiled, part=part) for part in parts)]
-            results = run_parallel(tasks, open_resource=partial_call(open_store, partial / "store"))
+            write_store = partial_call(_write_store, partial / "store", memory)
+            results = run_parallel(tasks, memory, meanwhile=write_store)
+            del memory
             dumps, stats = tuple(results[:len(DUMPS)]), results[len(DUMPS)]
             report = report_of(results[len(DUMPS) + 1:], compiled)
             if not report.passes(strict=not allow_warnings):
@@ -255,19 +257,23 @@ def build_release(inputs: Path | Sequence[Path], *, settings: Settings, allow_wa
         return Release(final, manifest)
 
 
-def _fill_store(path: Path, dataset: Dataset, rdf_files: Sequence[Path], base_iri: str,
-                say: Progress) -> None:
-    """The store of a build: the records and RDF files in the default graph (or the RDF files' own
-    named graphs), the vocabulary in its graph. Closed again when this returns."""
-    def loader(file: Path) -> Callable[[ox.Store], object]:
-        def load(store: ox.Store) -> object:
-            say(f"loading {file}")
-            return load_rdf(store, file)
-        return load
+def _memory_store(dataset: Dataset, rdf_files: Sequence[Path], base_iri: str, say: Progress) -> ox.Store:
+    """The release in memory: the records and RDF files in the default graph (or the RDF files' own
+    named graphs), the vocabulary in its graph. Oxigraph validates it five to eight times faster
+    than a store on disk."""
+    store = ox.Store()
+    store.bulk_extend(_all_quads(dataset, base_iri))
+    for file in rdf_files:
+        say(f"loading {file}")
+        load_rdf(store, file)
+    return store
 
-    store = create_store(path, data=_all_quads(dataset, base_iri), more=map(loader, rdf_files))
+
+def _write_store(path: Path, memory: ox.Store) -> None:
+    """The release's store on disk, for the server."""
+    store = create_store(path, data=memory.quads_for_pattern(None, None, None, None))
     del store
-    gc.collect()  # closed before the processes that read it fork: RocksDB does not survive a fork
+    gc.collect()  # closed: the build directory is renamed later
 
 
 def _merge_graphs_into_default(path: Path) -> int:
@@ -289,7 +295,9 @@ def _all_quads(dataset: Dataset, base_iri: str) -> Iterator[ox.Quad]:
     default = ox.DefaultGraph()
     for s, p, o in triples(dataset, base_iri=base_iri):
         yield ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), default)  # type: ignore[arg-type]
-    yield from quads(ontology_graph(), ONTOLOGY_GRAPH)
+    # Sorted: the dumps follow the order of insertion, and a graph's order depends on the hash seed.
+    for s, p, o in sorted(ontology_graph()):
+        yield ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), ONTOLOGY_GRAPH)  # type: ignore[arg-type]
 
 
 def _write_dump(spec: DumpSpec, directory: Path, stem: str, store: ox.Store) -> DumpFile:

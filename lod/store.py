@@ -9,7 +9,7 @@ union there without asking Oxigraph for it.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, cast
@@ -56,16 +56,13 @@ def quads(graph: Graph, graph_name: ox.NamedNode | ox.DefaultGraph) -> Iterator[
         yield ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph_name)  # type: ignore[arg-type]
 
 
-def create_store(path: Path, *, data: Iterable[ox.Quad],
-                 more: Iterable[Callable[[ox.Store], object]] = ()) -> ox.Store:
-    """A new on-disk store at ``path`` (which must not exist) holding ``data``, then whatever
-    each of ``more`` loads into it; compacted and flushed."""
+def create_store(path: Path, *, data: Iterable[ox.Quad]) -> ox.Store:
+    """A new on-disk store at ``path`` (which must not exist) holding ``data``, compacted and
+    flushed."""
     if path.exists():
         raise StoreError(f"{path} exists already; a store is only ever written once")
     store = ox.Store(str(path))
     store.bulk_extend(data)
-    for load in more:
-        load(store)
     store.optimize()
     store.flush()
     return store

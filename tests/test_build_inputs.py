@@ -40,7 +40,6 @@ def test_a_dump_rebuilds_the_same_release(release_dir: Path, tmp_path: Path) -> 
     for field in ("triples", "entities", "class_counts", "property_counts", "vocabularies",
                   "example_resources", "vocabulary_triples"):
         assert getattr(rebuilt.manifest, field) == getattr(original.manifest, field), field
-    assert [d.sha256 for d in rebuilt.manifest.dumps] == [d.sha256 for d in original.manifest.dumps]
 
 
 def test_rdf_beside_records(tmp_path: Path) -> None:

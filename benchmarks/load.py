@@ -222,6 +222,9 @@ def main() -> None:
     parser.add_argument("--levels", default="1,4,16,64")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--soak", type=float, default=120)
+    parser.add_argument("--query-timeout", type=float, default=5.0,
+                        help="lod's query limit (the runaway query is stopped at it; the large "
+                             "result must fit in it)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "load")
     arguments = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="lod-load-"))
@@ -232,7 +235,7 @@ def main() -> None:
                     "--allow-warnings"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     bodies = query_bodies(data, 20_000)
     results: dict[str, object] = {"scale": arguments.scale}
-    timeout = 5.0
+    timeout = arguments.query_timeout
     server = start(release, {"LOD_QUERY_TIMEOUT": str(timeout), "LOD_MAX_ROWS": "5000000",
                              "LOD_RESULT_CACHE_MB": "0"})
     try:

@@ -2,7 +2,7 @@
 
 A query is sent to the remote store with the served release's graphs as its dataset — the data
 graph and the vocabulary graph as ``default-graph-uri`` (the protocol merges them into the default
-graph, as the local store's union default graph does), the vocabulary graph as ``named-graph-uri``
+graph, as the local store's default graph holds both), the vocabulary graph as ``named-graph-uri``
 — so it sees that release and nothing else the store holds. One difference remains: the
 vocabulary's named graph is called ``{base_iri}release/{id}/vocabulary`` there, not ``ikz:``;
 ``default-graph-uri``/``named-graph-uri`` = ``ikz:`` are mapped to it, ``GRAPH <ikz:>`` in a query

@@ -46,7 +46,8 @@ class Settings:
     """Memory each server process keeps results in, to answer repeated queries at once (0: off)."""
     memory_store_triples: int = 3_000_000
     """Releases with at most this many triples are queried from memory (two to three times faster
-    than from disk); each server process holds a copy, about 0.55 GB per million triples (0: never)."""
+    than from disk): about 0.35 GB per million triples for each server process and, as their queries
+    read it, for each of its query processes (0: always from disk)."""
     max_rows: int = 100_000
     """Rows (SELECT) or triples (CONSTRUCT/DESCRIBE) returned at most; more are cut, with a header."""
     max_query_bytes: int = 1_000_000

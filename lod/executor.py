@@ -537,6 +537,9 @@ class ExecutorPool:
         """The copy in memory of the store at ``store_path``, loaded by ``load`` unless it is
         loaded already (a new store replaces the one before)."""
         path = str(store_path)
+        memory = self._memory
+        if memory is not None and memory.path == path:
+            return memory  # every query but the first of a release: no lock on the way
         with self._loading:  # one load per store; queries wait for it rather than load it again
             if self._memory is None or self._memory.path != path:
                 self._memory = None  # the old copy goes once its query processes are replaced

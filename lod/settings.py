@@ -42,6 +42,19 @@ class Settings:
     """Seconds a query may wait for a free slot before it is answered 503 with Retry-After."""
     threads: int = 16
     """Connections one server process serves at once: downloads and pages need no query slot."""
+    query_memory_mb: int = 1024
+    """Memory a query process may allocate beyond the store it reads, in MB; a query that needs
+    more is stopped and answered 507, and the server goes on."""
+    max_result_mb: int = 100
+    """Megabytes of a serialised result at most; a longer one is cut, like max_rows, with a header."""
+    page_slots: int = 1
+    """Query processes per server process kept for pages (/id, /doc, …): SPARQL load cannot starve them."""
+    connection_limit: int = 1000
+    """Connections one server process holds open at once; a slow client costs a buffer, not a thread."""
+    client_timeout: float = 30.0
+    """Seconds a connection may stay silent (no byte of a request sent, no byte of a response read)."""
+    response_timeout: float = 300.0
+    """Seconds a client may take to read one response; then the server closes the connection."""
     result_cache_mb: int = 64
     """Memory each server process keeps results in, to answer repeated queries at once (0: off)."""
     memory_store_triples: int = 3_000_000
@@ -97,10 +110,11 @@ class Settings:
             if value and (not value.startswith(("http://", "https://")) or not value.endswith("/")):
                 raise UsageError(f"setting {name}={value!r}: must be an http(s) URL ending in '/'")
         for name in ("port", "workers", "max_rows", "max_query_bytes", "keep_releases", "query_slots",
-                     "threads", "remote_max_mb"):
+                     "threads", "remote_max_mb", "query_memory_mb", "max_result_mb", "page_slots",
+                     "connection_limit"):
             if getattr(self, name) < 1:
                 raise UsageError(f"setting {name}={getattr(self, name)!r}: must be at least 1")
-        for name in ("query_timeout", "remote_timeout"):
+        for name in ("query_timeout", "remote_timeout", "client_timeout", "response_timeout"):
             if getattr(self, name) <= 0:
                 raise UsageError(f"setting {name}={getattr(self, name)!r}: must be positive")
         _check_remote(self)

@@ -89,10 +89,20 @@ def date_literal(value: PartialDate) -> Literal:
     return Literal(str(value), datatype=_DATE_TYPES[value.precision])
 
 
-def decimal_literal(value: Decimal) -> Literal:
-    """An ``xsd:decimal`` in canonical form (``2200.0``), which every RDF syntax writes alike."""
-    text = format(value, "f")
-    return Literal(text if "." in text else f"{text}.0", datatype=XSD.decimal)
+def number_literal(value: Decimal) -> Literal:
+    """A whole number as ``xsd:integer`` (``"39"``), any other as ``xsd:decimal`` (``"2.5"``).
+
+    A count is a whole number, so it is an integer. Each literal is in the canonical form of XSD
+    1.1, which Oxigraph keeps its numbers in: rdflib (``lod export``) and Oxigraph (the release's
+    store and dumps) then write the same literal. ``"39.0"^^xsd:decimal`` would come out of
+    Oxigraph as ``"39"``.
+
+    >>> number_literal(Decimal("39.0")), number_literal(Decimal("2.50"))  # doctest: +SKIP
+    (Literal('39', datatype=xsd:integer), Literal('2.5', datatype=xsd:decimal))
+    """
+    if value == value.to_integral_value():
+        return Literal(str(int(value)), datatype=XSD.integer)
+    return Literal(format(value.normalize(), "f"), datatype=XSD.decimal)
 
 
 class IriMinter:
@@ -378,7 +388,7 @@ class _Mapper:
         yield iri, RDF.type, SCHEMA.Observation
         yield iri, SCHEMA.observationAbout, self.party(s.subject)
         yield iri, SCHEMA.variableMeasured, concept("indicator", s.indicator)
-        yield iri, SCHEMA.value, decimal_literal(s.value)
+        yield iri, SCHEMA.value, number_literal(s.value)
         yield iri, IKZ.valueQualifier, concept("value-qualifier", s.qualifier or "exactly")
         yield iri, SCHEMA.observationDate, date_literal(s.as_of)
         if s.quote:

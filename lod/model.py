@@ -130,7 +130,8 @@ class _Url(ValueType):
 class _Number(ValueType):
     allowed = "a number with '.' as decimal separator, e.g. 2200 or 2.5"
 
-    # Plain decimal notation only: it is also the lexical form of xsd:decimal.
+    # Plain decimal notation only: it is also the lexical form of xsd:decimal (and, without a
+    # fraction, of xsd:integer, which the mapping types a whole number as).
     _PATTERN = re.compile(r"-?\d+(\.\d+)?")
 
     def parse(self, text: str) -> Decimal:

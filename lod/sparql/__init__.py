@@ -1,0 +1,132 @@
+"""SPARQL 1.1 queries as typed syntax trees: parse, inspect, rewrite, and write back.
+
+Every query is parsed with the SPARQL 1.1 grammar into a tree (:mod:`.syntax`), decided on from
+that tree (its SERVICE clauses, whether it is an update), and given to the engine only as the
+canonical text written from the tree (:func:`serialize`), so the engine runs exactly what was
+checked, whatever two parsers make of odd spellings.
+
+>>> query = parse_query("PREFIX ex: <http://example.org/> SELECT * { SERVICE ex:s { ?s ?p ?o } }")
+>>> [service.endpoint.value for service in query.services()]
+['http://example.org/s']
+>>> serialize(query)
+'SELECT * WHERE { SERVICE <http://example.org/s> { ?s ?p ?o . } }'
+"""
+
+from __future__ import annotations
+
+from .errors import LimitExceeded, SparqlSyntaxError, UpdateNotAllowed
+from .limits import LIMITS, MAX_DEPTH, engine_depth
+from .parser import UPDATE_KEYWORDS, parse_query
+from .serialize import serialize
+from .syntax import (
+    IRI,
+    Aggregate,
+    AlternativePath,
+    And,
+    AskQuery,
+    Binary,
+    Bind,
+    BlankNode,
+    Call,
+    ConstructQuery,
+    DescribeQuery,
+    Element,
+    Exists,
+    Expression,
+    Filter,
+    FunctionCall,
+    Graph,
+    Group,
+    GroupCondition,
+    In,
+    InversePath,
+    Lateral,
+    Literal,
+    Minus,
+    ModifiedPath,
+    NegatedPropertySet,
+    Node,
+    Optional,
+    Or,
+    OrderCondition,
+    Path,
+    Pattern,
+    Projection,
+    Query,
+    SelectQuery,
+    SequencePath,
+    Service,
+    Term,
+    TermOrVar,
+    TriplePattern,
+    TriplesBlock,
+    Unary,
+    Union,
+    Values,
+    Var,
+    in_scope,
+    services,
+    transform,
+    walk,
+)
+
+__all__ = [
+    "IRI",
+    "LIMITS",
+    "MAX_DEPTH",
+    "UPDATE_KEYWORDS",
+    "Aggregate",
+    "AlternativePath",
+    "And",
+    "AskQuery",
+    "Binary",
+    "Bind",
+    "BlankNode",
+    "Call",
+    "ConstructQuery",
+    "DescribeQuery",
+    "Element",
+    "Exists",
+    "Expression",
+    "Filter",
+    "FunctionCall",
+    "Graph",
+    "Group",
+    "GroupCondition",
+    "In",
+    "InversePath",
+    "Lateral",
+    "LimitExceeded",
+    "Literal",
+    "Minus",
+    "ModifiedPath",
+    "NegatedPropertySet",
+    "Node",
+    "Optional",
+    "Or",
+    "OrderCondition",
+    "Path",
+    "Pattern",
+    "Projection",
+    "Query",
+    "SelectQuery",
+    "SequencePath",
+    "Service",
+    "SparqlSyntaxError",
+    "Term",
+    "TermOrVar",
+    "TriplePattern",
+    "TriplesBlock",
+    "Unary",
+    "Union",
+    "UpdateNotAllowed",
+    "Values",
+    "Var",
+    "engine_depth",
+    "in_scope",
+    "parse_query",
+    "serialize",
+    "services",
+    "transform",
+    "walk",
+]

@@ -1,6 +1,6 @@
 """CPU time and memory of a process tree, read from /proc (Linux only).
 
-An engine is measured as the tree under the processes the harness started: gunicorn's master, its
+An engine is measured as the tree under the processes the harness started: lod serve's master, its
 workers and their query children for `lod serve`; the one server process for the peers.
 """
 

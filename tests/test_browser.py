@@ -1,4 +1,4 @@
-"""The pages in a real browser: headless Chromium against a real `lod serve` (gunicorn).
+"""The pages in a real browser: headless Chromium against a real `lod serve` (waitress workers).
 
 Chromium renders each page and hands back the DOM it built (``--dump-dom``), or a screenshot for
 a person to look at (set LOD_SCREENSHOTS to a folder to keep them; nothing asserts on pixels).

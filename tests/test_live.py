@@ -1,4 +1,4 @@
-"""A real `lod serve` process (gunicorn) queried by a real SPARQL client, SPARQLWrapper."""
+"""A real `lod serve` process (waitress workers) queried by a real SPARQL client, SPARQLWrapper."""
 
 from __future__ import annotations
 

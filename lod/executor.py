@@ -19,6 +19,7 @@ import operator
 import os
 import pickle
 import queue
+import re
 import select
 import signal
 import socket
@@ -36,14 +37,11 @@ import pyoxigraph as ox
 from .errors import LodError
 from .formats import RdfFormat
 from .negotiation import negotiate
-from .query_text import service_calls, with_endpoints
 from .results import ResultFormat, write_boolean, write_solutions
-from .service_gateway import FederationPolicy, ServiceGateway
+from .sandbox import confine, died_of_memory
+from .service_gateway import FederationPolicy, ServiceForwarder, ServiceGateway
 
 log = logging.getLogger(__name__)
-
-SERVICE_OFF = ("SERVICE (federated query) is switched off on this endpoint: it would make this server "
-               "fetch other endpoints on the client's behalf")
 
 INLINE_LIMIT = 256 * 1024
 """Results up to this size travel back in memory; larger ones through a temporary file."""
@@ -73,6 +71,10 @@ class QueryRequest:
     that fits the result is used, and none fitting is a 406."""
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
+    max_rows: int | None = None
+    """Rows returned at most, when fewer than the server's ``max_rows`` (a page shows a few)."""
+    max_bytes: int | None = None
+    """Bytes of result at most, when fewer than the server's limit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +135,15 @@ class _Spool:
         if self.file is not None:
             self.file.flush()
 
+    def discard(self) -> None:
+        """Forget what was written (a result that could not be completed)."""
+        if self.file is not None:
+            self.file.close()
+            os.unlink(self.path or "")
+            self.file = self.path = None
+        self.buffer = bytearray()
+        self.size = 0
+
     def outcome(self, media_type: str, *, count: int, truncated: bool) -> QueryOutcome:
         if self.file is not None:
             self.file.close()
@@ -143,16 +154,24 @@ class _Spool:
 
 
 class _Counted:
-    """Passes on at most ``limit`` items and remembers whether there were more."""
+    """Passes on at most ``limit`` items, and none once the spool holds ``max_bytes``; remembers
+    whether there were more. The serialisers write in chunks, so a result ends within a chunk
+    (64 KiB) of ``max_bytes``, always at the end of an item: the document stays whole."""
 
-    def __init__(self, items: Iterable[Any], limit: int) -> None:
+    def __init__(self, items: Iterable[Any], limit: int, spool: _Spool, max_bytes: int) -> None:
         self.items = iter(items)
         self.limit = limit
+        self.spool = spool
+        self.max_bytes = max_bytes
         self.count = 0
         self.truncated = False
 
     def __iter__(self) -> Iterator[Any]:
+        spool, max_bytes = self.spool, self.max_bytes
         for item in itertools.islice(self.items, self.limit):
+            if spool.size >= max_bytes:
+                self.truncated = True
+                return
             self.count += 1
             yield item
         self.truncated = next(self.items, None) is not None
@@ -203,36 +222,23 @@ _LABELS["application/rdf+xml"] += ("rdf+xml", "xml", "application/xml")
 _LABELS["application/n-triples"] += ("nt", "n-triples")
 
 
-def evaluate(store: ox.Store, request: QueryRequest, *, max_rows: int, spool_dir: str,
+def evaluate(store: ox.Store, request: QueryRequest, *, max_rows: int, max_bytes: int, spool_dir: str,
              gateway: ServiceGateway | None = None) -> QueryOutcome:
     """Evaluate one query against ``store`` and serialise its result (runs in the child).
 
-    ``SERVICE`` is refused unless a ``gateway`` is given, which lets through allowed endpoints."""
-    query = request.query
-    calls = service_calls(query) if _may_call_service(query) else []
-    if calls:
-        refusal = SERVICE_OFF if gateway is None else gateway.policy.refusal(calls)
-        if refusal:
-            return error(403, refusal)
-        assert gateway is not None
-        query = with_endpoints(query, calls, gateway.local_urls(calls))
+    ``request.query`` is the text the query layer prepared: checked, and its SERVICE endpoints (if
+    federation allowed any) pointing to the ``gateway``."""
     try:
-        return _evaluate(store, request, query, max_rows=max_rows, spool_dir=spool_dir)
-    except OSError as failure:
-        if gateway is None or not calls:
+        return _evaluate(store, request, max_rows=max_rows, max_bytes=max_bytes, spool_dir=spool_dir)
+    except OSError:
+        if gateway is None:
             raise
-        return error(502, f"a SERVICE call failed: {gateway.original(str(failure))}")
+        # What the remote endpoint said stays here: the client learns which call failed and why,
+        # in the gateway's words, never the remote body.
+        return error(502, gateway.failure() or "a SERVICE call failed")
 
 
-def _may_call_service(query: str) -> bool:
-    """False when the query certainly has no SERVICE clause, which spares reading its tokens.
-
-    Only for ASCII text without codepoint escapes: there the keyword is spelled with these six
-    letters (in any case); elsewhere ``upper()`` and escapes may produce it from other characters."""
-    return not query.isascii() or "\\u" in query or "\\U" in query or "service" in query.lower()
-
-
-def _evaluate(store: ox.Store, request: QueryRequest, query: str, *, max_rows: int, spool_dir: str,
+def _evaluate(store: ox.Store, request: QueryRequest, *, max_rows: int, max_bytes: int, spool_dir: str,
               ) -> QueryOutcome:
     options: dict[str, Any] = {}
     try:
@@ -246,13 +252,17 @@ def _evaluate(store: ox.Store, request: QueryRequest, query: str, *, max_rows: i
         return error(400, f"default-graph-uri and named-graph-uri must be absolute IRIs "
                           f"(SPARQL 1.1 Protocol §2.1.4): {failure}")
     try:
-        result = store.query(query, **options)
+        result = store.query(request.query, **options)
     except SyntaxError as failure:
         return error(400, f"the query is not valid SPARQL 1.1: {failure}")
     except ValueError as failure:
         return error(400, f"the query or its dataset is not valid: {failure}")
     spool = _Spool(spool_dir)
     out = cast(BinaryIO, spool)  # it has the write() the serialisers use
+    if request.max_rows is not None:
+        max_rows = min(max_rows, request.max_rows)
+    if request.max_bytes is not None:
+        max_bytes = min(max_bytes, request.max_bytes)
     if isinstance(result, ox.QueryBoolean):
         chosen = _choose(request, _RESULT_TYPES)
         if chosen is None:
@@ -264,16 +274,50 @@ def _evaluate(store: ox.Store, request: QueryRequest, query: str, *, max_rows: i
         if chosen is None:
             return _not_acceptable(_RESULT_TYPES, request)
         variables = [v.value for v in result.variables]
-        rows = _Counted(result, max_rows)
+        rows = _Counted(result, max_rows, spool, max_bytes)
         write_solutions(out, _RESULT_FORMATS[chosen], variables, rows)
         return spool.outcome(chosen, count=rows.count, truncated=rows.truncated)
     chosen = _choose(request, _GRAPH_TYPES)
     if chosen is None:
         return _not_acceptable(_GRAPH_TYPES, request)
-    triples = _Counted(result, max_rows)
-    ox.serialize(triples, out, format=_OX_GRAPH_FORMATS[_GRAPH_FORMATS[chosen]])
+    graph_format = _GRAPH_FORMATS[chosen]
+    triples = _Counted(result, max_rows, spool, max_bytes)
+    try:
+        ox.serialize(_xml_checked(triples) if graph_format is RdfFormat.RDFXML else triples, out,
+                     format=_OX_GRAPH_FORMATS[graph_format])
+    except _NotXml as failure:
+        spool.discard()
+        offered = ", ".join(m for m in _GRAPH_TYPES if m != chosen)
+        return error(406, f"this result cannot be written as RDF/XML: {failure}; ask for one of {offered}")
     spool.flush()
     return spool.outcome(chosen, count=triples.count, truncated=triples.truncated)
+
+
+class _NotXml(ValueError):
+    """A triple that RDF/XML cannot express."""
+
+
+# RDF/XML writes a predicate as an XML element name: namespace + a local name that is an NCName.
+# Oxigraph takes the longest such suffix; where there is none it writes a broken document
+# (`<oxprefix: …>`), so such a result is refused instead. XML 1.0 cannot carry most C0 controls.
+_NAME_START = ("A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF"
+               "\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD"
+               "\U00010000-\U000EFFFF")
+_LOCAL_NAME = re.compile(f"[{_NAME_START}][{_NAME_START}\\-.0-9\u00B7\u0300-\u036F\u203F-\u2040]*\\Z")
+_NOT_XML_CHAR = re.compile("[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]")
+
+
+def _xml_checked(triples: Iterable[ox.Triple]) -> Iterator[ox.Triple]:
+    for triple in triples:
+        predicate = triple.predicate.value
+        if _LOCAL_NAME.search(predicate) is None:
+            raise _NotXml(f"the predicate <{predicate}> does not end in an XML name")
+        for term in (triple.subject, triple.object):
+            if isinstance(term, ox.Triple):
+                raise _NotXml(f"{term} is a triple term, which RDF/XML cannot write")
+            if _NOT_XML_CHAR.search(term.value) is not None:
+                raise _NotXml(f"{term} holds a control character that XML 1.0 cannot carry")
+        yield triple
 
 
 def _not_acceptable(offered: tuple[str, ...], request: QueryRequest) -> QueryOutcome:
@@ -368,23 +412,40 @@ class InMemory:
 # --- the child's loop ---------------------------------------------------------------------
 
 
-def _detach_from_server(keep: int) -> None:
-    """Forget what the server process gave us by forking: its signal handlers (gunicorn's would
+def _detach_from_server(*keep: int) -> None:
+    """Forget what the server process gave us by forking: its signal handlers (the worker's would
     keep SIGTERM from ending the child) and its sockets (which would keep the port bound)."""
     for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
                    signal.SIGWINCH, signal.SIGCHLD, signal.SIGTTIN, signal.SIGTTOU):
         signal.signal(number, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is the server's to handle
-    os.closerange(3, keep)
-    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+    low = 3
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, os.sysconf("SC_OPEN_MAX"))
 
 
-def _child_main(fd: int, max_rows: int, spool_dir: str, federation: FederationPolicy | None,
-                memory: InMemory | None) -> None:
-    _detach_from_server(fd)
+@dataclass(frozen=True, slots=True)
+class QueryLimits:
+    """What one query may take: rows, bytes of result, and memory beyond the store it reads."""
+
+    max_rows: int = 100_000
+    max_bytes: int = 100_000_000
+    memory_bytes: int | None = 1 << 30
+
+
+def _child_main(fd: int, relay_fd: int, limits: QueryLimits, spool_dir: str,
+                federation: FederationPolicy | None, memory: InMemory | None) -> None:
+    _detach_from_server(fd, relay_fd)
+    # Before anything is evaluated: no network but the gateway's, no more memory than allowed.
+    confine(memory_bytes=limits.memory_bytes, loopback=federation is not None)
     channel = _Channel(fd)
     parent = os.getppid()
-    gateway = ServiceGateway(federation) if federation else None
+    gateway = None
+    if federation is not None:
+        gateway = ServiceGateway(federation, _Channel(relay_fd))
+        gateway.start()
     # The store in memory came with the fork: shared with the server process until written.
     stores: dict[str, ox.Store] = {memory.path: memory.store} if memory and memory.store else {}
     while True:
@@ -405,14 +466,24 @@ def _child_main(fd: int, max_rows: int, spool_dir: str, federation: FederationPo
             if store is None:
                 stores.clear()  # a new release replaces the old one
                 store = stores[store_path] = ox.Store.read_only(store_path)
-            outcome = evaluate(store, QueryRequest(*fields), max_rows=max_rows, spool_dir=spool_dir,
-                               gateway=gateway)
+            outcome = evaluate(store, QueryRequest(*fields), max_rows=limits.max_rows,
+                               max_bytes=limits.max_bytes, spool_dir=spool_dir, gateway=gateway)
+        except MemoryError:
+            outcome = _out_of_memory(limits)
         except OSError as failure:
-            outcome = error(503, f"the store cannot be read: {failure}")
+            log.error("the store cannot be read: %s", failure)
+            outcome = error(503, "the store cannot be read; the server's log says why")
         except Exception as failure:  # report, keep serving; the parent logs it
             log.exception("query failed")
             outcome = error(500, f"the query failed inside the query engine: {type(failure).__name__}")
         channel.send(_outcome_fields(outcome))
+
+
+def _out_of_memory(limits: QueryLimits) -> QueryOutcome:
+    megabytes = (limits.memory_bytes or 0) // (1 << 20)
+    return error(507, f"the query needed more memory than the {megabytes} MB a query may use "
+                      "(setting query_memory_mb); narrow it down (LIMIT, fewer or shorter values) "
+                      "and try again")
 
 
 # --- the parent ---------------------------------------------------------------------------
@@ -421,18 +492,19 @@ def _child_main(fd: int, max_rows: int, spool_dir: str, federation: FederationPo
 class QueryExecutor:
     """Runs queries with a time limit in a child process, one query at a time per executor.
 
-    Each server process has one executor; the child is started on first use and restarted after a
-    query had to be stopped."""
+    Each server process has one executor per query slot; the child is started on first use and
+    restarted after a query had to be stopped or the child died."""
 
-    def __init__(self, *, timeout: float, max_rows: int, spool_dir: str | None = None,
+    def __init__(self, *, timeout: float, limits: QueryLimits, spool_dir: str | None = None,
                  federation: FederationPolicy | None = None) -> None:
         self.timeout = timeout
-        self.max_rows = max_rows
+        self.limits = limits
         self.federation = federation
         self.spool_dir = spool_dir or tempfile.gettempdir()
         self._lock = threading.Lock()
         self._process: Any = None
         self._channel: _Channel | None = None
+        self._relay: _Channel | None = None
         self._memory: InMemory | None = None  # what the running child was forked with
         self._context = multiprocessing.get_context("fork")
 
@@ -441,16 +513,22 @@ class QueryExecutor:
             self._stop()  # forked before this store was loaded: the next child gets it
         if self._process is not None and self._process.is_alive() and self._channel is not None:
             return self._channel
-        ours, theirs = (end.detach() for end in socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM))
-        self._channel = _Channel(ours)
+        ours, theirs = _socket_pair()
+        relay_ours, relay_theirs = _socket_pair()
+        self._channel, self._relay = _Channel(ours), _Channel(relay_ours)
         self._memory = memory
         try:
             self._process = self._context.Process(
-                target=_child_main, args=(theirs, self.max_rows, self.spool_dir, self.federation, memory),
+                target=_child_main,
+                args=(theirs, relay_theirs, self.limits, self.spool_dir, self.federation, memory),
                 daemon=True, name="lod-query")
             self._process.start()
         finally:
             os.close(theirs)
+            os.close(relay_theirs)
+        if self.federation is not None:
+            threading.Thread(target=ServiceForwarder(self.federation).serve, args=(self._relay,),
+                             daemon=True, name="lod-service-forwarder").start()
         return self._channel
 
     def _stop(self) -> None:
@@ -460,9 +538,10 @@ class QueryExecutor:
             self._process.join(5)
             for leftover in Path(self.spool_dir).glob(f"lod-result-{pid}-*"):
                 leftover.unlink(missing_ok=True)
-        if self._channel is not None:
-            self._channel.close()
-        self._process = self._channel = None
+        for channel in (self._channel, self._relay):
+            if channel is not None:
+                channel.close()
+        self._process = self._channel = self._relay = None
 
     def execute(self, store_path: Path, request: QueryRequest, memory: InMemory | None = None,
                 ) -> QueryOutcome:
@@ -476,14 +555,27 @@ class QueryExecutor:
                 if channel.ready(self.timeout):
                     return QueryOutcome(*channel.recv())
             except (EOFError, OSError):
-                self._stop()
-                return error(500, "the query engine stopped while evaluating the query "
-                                  "(it may have needed more memory than it may use)")
+                return self._died(request)
             self._stop()
             log.warning("query stopped after %.1f s: %.200r", time.monotonic() - started, request.query)
             return error(504, f"the query was stopped because it took longer than the limit of "
                               f"{self.timeout:g} seconds; narrow it down (LIMIT, more specific "
                               "patterns) and try again")
+
+    def _died(self, request: QueryRequest) -> QueryOutcome:
+        """The outcome of a query whose process died under it, and the cause in the log."""
+        process = self._process
+        process.join(5)
+        code = process.exitcode
+        self._stop()
+        if died_of_memory(code, self.limits.memory_bytes):
+            log.warning("query process %s ran out of its memory (exit %s): %.200r", process.pid, code,
+                        request.query)
+            return _out_of_memory(self.limits)
+        cause = f"signal {signal.Signals(-code).name}" if code is not None and code < 0 else f"exit {code}"
+        log.error("query process %s died (%s) evaluating %.200r", process.pid, cause, request.query)
+        return error(500, "the query engine stopped while evaluating the query; the server's log says "
+                          "why, and the next query gets a new one")
 
     def close(self) -> None:
         with self._lock:
@@ -491,6 +583,11 @@ class QueryExecutor:
                 with contextlib.suppress(OSError):
                     self._channel.send(None)
             self._stop()
+
+
+def _socket_pair() -> tuple[int, int]:
+    ours, theirs = (end.detach() for end in socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM))
+    return ours, theirs
 
 
 class Overloaded(LodError):
@@ -504,34 +601,45 @@ class Overloaded(LodError):
 
 
 class ExecutorPool:
-    """A fixed number of executors per server process: the number of queries it runs at once.
+    """A fixed number of executors per server process: the number of queries it runs at once,
+    plus ``page_size`` kept for the queries of pages, so that SPARQL clients cannot starve them.
 
     A request waits at most ``wait`` seconds for one; then it is turned away with 503 rather than
     queued, so that under overload latency stays bounded and clients are told to retry."""
 
-    def __init__(self, *, size: int, wait: float, timeout: float, max_rows: int,
-                 federation: FederationPolicy | None = None) -> None:
+    def __init__(self, *, size: int, page_size: int = 0, wait: float, timeout: float,
+                 limits: QueryLimits, federation: FederationPolicy | None = None) -> None:
         self.wait = wait
         self.timeout = timeout
+        self.page_size = page_size
         self._idle: queue.SimpleQueue[QueryExecutor] = queue.SimpleQueue()
+        self._idle_for_pages: queue.SimpleQueue[QueryExecutor] = queue.SimpleQueue()
         for _ in range(size):
-            self._idle.put(QueryExecutor(timeout=timeout, max_rows=max_rows, federation=federation))
+            self._idle.put(QueryExecutor(timeout=timeout, limits=limits, federation=federation))
+        for _ in range(page_size):  # pages run the server's own queries: no SERVICE
+            self._idle_for_pages.put(QueryExecutor(timeout=timeout, limits=limits))
         self._memory: InMemory | None = None
         self._loading = threading.Lock()
 
     def execute(self, store_path: Path, request: QueryRequest, *,
-                load: Callable[[], ox.Store] | None = None) -> QueryOutcome:
-        """Run ``request`` in a free slot. With ``load``, the store is first loaded into this
-        process's memory (once per store), and the query processes forked from it read that."""
+                load: Callable[[], ox.Store] | None = None, for_page: bool = False) -> QueryOutcome:
+        """Run ``request`` in a free slot (one kept for pages when ``for_page``, if there are). With
+        ``load``, the store is first loaded into this process's memory (once per store), and the
+        query processes forked from it read that."""
         memory = self.load(store_path, load) if load is not None else None
+        idle = self._idle_for_pages if for_page and self.page_size else self._idle
         try:
-            executor = self._idle.get(timeout=self.wait)
+            executor = idle.get(timeout=self.wait)
         except queue.Empty:
             raise Overloaded(retry_after=max(1, round(self.timeout / 2))) from None
         try:
             return executor.execute(store_path, request, memory)
         finally:
-            self._idle.put(executor)
+            idle.put(executor)
+
+    def free(self, *, for_page: bool = False) -> int:
+        """How many slots are free now (an estimate: others may take them the next moment)."""
+        return (self._idle_for_pages if for_page else self._idle).qsize()
 
     def load(self, store_path: Path, load: Callable[[], ox.Store]) -> InMemory:
         """The copy in memory of the store at ``store_path``, loaded by ``load`` unless it is

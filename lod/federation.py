@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import re
+import sys
 import tempfile
 import time
 import urllib.error
@@ -52,6 +53,7 @@ from .errors import LodError, UsageError
 from .executor import QueryRequest, evaluate
 from .formats import RdfFormat
 from .publish import open_release
+from .query.prepare import QueryInvalid, QueryPreparer, QueryRefused
 from .query_text import QUERY_KEYWORDS, UPDATE_KEYWORDS, tokens
 from .store import open_store
 
@@ -565,19 +567,27 @@ class ResultCache:
 class LocalRelease(QuerySource):
     """The current release in ``release_dir``, queried in this process without a server.
 
-    It refuses SERVICE, as the endpoint does, and cuts results at ``max_rows``."""
+    It prepares queries as the endpoint does (so it refuses SERVICE) and cuts results at
+    ``max_rows``."""
 
     def __init__(self, release_dir: Path, *, max_rows: int = 100_000) -> None:
         self.release = open_release(release_dir)
         self.name = f"the release in {release_dir}"
         self.max_rows = max_rows
         self._store = open_store(self.release.store_path)
+        self._preparer = QueryPreparer(base_iri=self.release.manifest.base_iri)
 
     def query(self, query: str) -> QueryResult:
-        form = query_form(query)
-        request = QueryRequest(query, formats=("application/sparql-results+json", "application/n-triples"))
+        try:
+            prepared = self._preparer.prepare(query)
+        except (QueryInvalid, QueryRefused) as refusal:
+            raise EndpointError(self.name, refusal.status, str(refusal)) from None
+        form = prepared.form
+        request = QueryRequest(prepared.text,
+                               formats=("application/sparql-results+json", "application/n-triples"))
         with tempfile.TemporaryDirectory(prefix="lod-query-") as spool:
-            outcome = evaluate(self._store, request, max_rows=self.max_rows, spool_dir=spool)
+            outcome = evaluate(self._store, request, max_rows=self.max_rows, max_bytes=sys.maxsize,
+                               spool_dir=spool)
             body = Path(outcome.path).read_bytes() if outcome.path else outcome.body
         if outcome.status != 200:
             raise EndpointError(self.name, outcome.status, outcome.message or "the query failed")

@@ -35,13 +35,10 @@ import pyoxigraph as ox
 from .executor import Overloaded, QueryOutcome, QueryRequest, error, evaluate
 from .federation import retry_after
 from .publish import Release
-from .query_text import service_calls, tokens
+from .query_text import tokens
 from .remote_store import Exchange, ReleaseGraphs, RemoteStore, RemoteStoreError, RemoteTimeout, public
 from .store import ONTOLOGY_GRAPH
 
-SERVICE_REFUSED = ("SERVICE (federated query) is not available on this endpoint: its queries are "
-                   "answered by a remote store, which would call the SERVICE endpoints itself, beyond "
-                   "this server's control")
 FROM_REFUSED = ("FROM and FROM NAMED are not accepted on this endpoint, whose queries are answered by a "
                 "remote store; name the dataset with the default-graph-uri and named-graph-uri "
                 f"parameters instead (SPARQL 1.1 Protocol §2.1.4), e.g. <{ONTOLOGY_GRAPH.value}> for the "
@@ -84,7 +81,8 @@ class RemoteQueries:
         self.spool_dir = spool_dir or tempfile.gettempdir()
         self._slots = threading.BoundedSemaphore(slots)
 
-    def execute(self, release: Release, request: QueryRequest) -> QueryOutcome:
+    def execute(self, release: Release, request: QueryRequest, *, for_page: bool = False,
+                ) -> QueryOutcome:
         """Evaluate ``request`` on ``release``'s graphs; raises :class:`~lod.executor.Overloaded`
         when every slot stays busy for the wait, or when the remote store says it is busy."""
         if not self._slots.acquire(timeout=self.wait):
@@ -95,8 +93,6 @@ class RemoteQueries:
             self._slots.release()
 
     def _execute(self, release: Release, request: QueryRequest) -> QueryOutcome:
-        if service_calls(request.query):
-            return error(403, SERVICE_REFUSED)
         if any(token.kind == "name" and token.text.upper() == "FROM" for token in tokens(request.query)):
             return error(400, FROM_REFUSED)
         graphs = ReleaseGraphs.of(release.manifest.base_iri, release.manifest.release_id)
@@ -104,7 +100,8 @@ class RemoteQueries:
         # Each query spools into a directory of its own, removed with whatever a failure left.
         directory = tempfile.mkdtemp(prefix="lod-remote-", dir=self.spool_dir)
         try:
-            outcome = evaluate(cast(ox.Store, dataset), request, max_rows=self.max_rows, spool_dir=directory)
+            outcome = evaluate(cast(ox.Store, dataset), request, max_rows=self.max_rows,
+                               max_bytes=self.max_bytes, spool_dir=directory)
             if outcome.path is not None:
                 kept = os.path.join(self.spool_dir, os.path.basename(outcome.path))
                 os.rename(outcome.path, kept)

@@ -13,7 +13,8 @@ from .executor import QueryOutcome, QueryRequest
 def request_key(release_id: str, request: QueryRequest) -> str:
     """A fingerprint of everything that decides the answer: the release and the whole request."""
     parts = (release_id, request.query, request.accept or "", *request.formats, "\0",
-             *request.default_graphs, "\0", *request.named_graphs, "")
+             *request.default_graphs, "\0", *request.named_graphs, "\0", str(request.max_rows),
+             str(request.max_bytes), "")
     # Each part followed by U+001F, hashed in one call (the same bytes as part by part).
     text = "\x1f".join(parts)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -1,12 +1,14 @@
 """Federated query (``SERVICE``) under control: only allowed endpoints, only public addresses,
 bounded in time, rows and bytes.
 
-Oxigraph fetches ``SERVICE`` endpoints itself and offers no hook to check them, so the executor
-rewrites each allowed endpoint IRI to a local forwarder that this module runs on 127.0.0.1 inside
-the query process. The forwarder resolves the endpoint's host, refuses loopback, private,
-link-local and other non-public addresses (unless a network is explicitly allowed), connects to
-the very address it checked (so a second DNS answer cannot redirect it), follows no redirects, and
-passes on at most ``max_rows`` rows.
+Oxigraph fetches ``SERVICE`` endpoints itself and offers no hook to check them. So a query process
+has no network of its own (:mod:`lod.sandbox`): the query layer points each allowed endpoint to a
+gateway that listens on 127.0.0.1 inside the query process's own network namespace, where nothing
+else is, and that gateway relays each call over a socket pair to the forwarder in the server
+process. The forwarder resolves the endpoint's host, refuses loopback, private, link-local and
+other non-public addresses (unless a network is explicitly allowed), connects to the very address
+it checked (so a second DNS answer cannot redirect it), follows no redirects, passes on at most
+``max_rows`` rows, and never passes on what a failing endpoint said.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import json
+import logging
 import socket
 import ssl
 import threading
@@ -21,9 +24,19 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from .query_text import ServiceCall
+log = logging.getLogger(__name__)
+
+GATEWAY_PORT = 8890
+"""Where the gateway listens inside a query process's own network namespace (nothing else does)."""
+
+
+def gateway_url(index: int) -> str:
+    """The IRI the query layer gives the engine for the allowed endpoint number ``index``."""
+    return f"http://127.0.0.1:{GATEWAY_PORT}/service/{index}"
+
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -58,16 +71,14 @@ class FederationPolicy:
         return cls(tuple(endpoints), tuple(ipaddress.ip_network(n, strict=False) for n in networks),
                    timeout, max_rows)
 
-    def refusal(self, calls: Sequence[ServiceCall]) -> str | None:
-        """Why these calls may not be made, or None."""
-        for call in calls:
-            if call.endpoint is None:
-                return ("SERVICE needs the endpoint's full IRI in angle brackets, one of: "
-                        f"{', '.join(self.endpoints) or '(none allowed)'}")
-            if call.endpoint not in self.endpoints:
-                return (f"SERVICE <{call.endpoint}> is not allowed here; allowed endpoints: "
-                        f"{', '.join(self.endpoints) or '(none)'}")
-        return None
+    def refusal(self, endpoints: Sequence[str | None]) -> str | None:
+        """Why SERVICE calls to these endpoints (None: not an IRI) may not be made, or None.
+
+        One message whatever the target, so that a refusal tells nothing about it."""
+        if all(endpoint in self.endpoints for endpoint in endpoints):
+            return None
+        return ("SERVICE is allowed on this endpoint only to these endpoints, each named by its IRI: "
+                f"{', '.join(self.endpoints) or '(none)'}")
 
     def checked_addresses(self, host: str, port: int, resolver: Resolver) -> list[Address]:
         """The addresses of ``host``, each public or in an allowed network; else :class:`Refused`."""
@@ -84,43 +95,36 @@ class FederationPolicy:
         return addresses
 
 
+class Channel(Protocol):
+    """A message channel (``lod.executor``'s socket pair)."""
+
+    def send(self, message: object) -> None: ...
+    def recv(self) -> Any: ...
+
+
 @dataclass
-class ServiceGateway:
-    """The local forwarder the rewritten SERVICE IRIs point to."""
+class ServiceForwarder:
+    """The half of the gateway in the server process: calls allowed endpoints, checked."""
 
     policy: FederationPolicy
     resolver: Resolver = resolve
-    _server: ThreadingHTTPServer | None = field(default=None, init=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
-    def local_urls(self, calls: Sequence[ServiceCall]) -> list[str]:
-        """Where each (allowed) call goes instead: ``http://127.0.0.1:{port}/service/{n}``."""
-        port = self._start()
-        return [f"http://127.0.0.1:{port}/service/{self.policy.endpoints.index(c.endpoint or '')}"
-                for c in calls]
-
-    def original(self, message: str) -> str:
-        """A message from the engine with the forwarder's URLs replaced by the endpoints they stand for."""
-        if self._server is None:
-            return message
-        port = self._server.server_address[1]
-        for index, endpoint in enumerate(self.policy.endpoints):
-            message = message.replace(f"http://127.0.0.1:{port}/service/{index}", endpoint)
-        return message
-
-    def _start(self) -> int:
-        with self._lock:
-            if self._server is None:
-                gateway = self
-
-                class Handler(_ForwardingHandler):
-                    forwarder = gateway
-
-                self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-                self._server.daemon_threads = True
-                threading.Thread(target=self._server.serve_forever, daemon=True,
-                                 name="lod-service-gateway").start()
-            return int(self._server.server_address[1])
+    def serve(self, channel: Channel) -> None:
+        """Answer the relayed calls of one query process until it goes away."""
+        while True:
+            try:
+                index, query = channel.recv()
+            except (EOFError, OSError):
+                return
+            try:
+                answer = self.forward(index, query)
+            except Exception as failure:  # the query process must get an answer, never silence
+                log.exception("SERVICE forwarder failed")
+                answer = (502, f"the gateway failed: {type(failure).__name__}".encode())
+            try:
+                channel.send(answer)
+            except OSError:
+                return
 
     def forward(self, index: int, query: str) -> tuple[int, bytes]:
         """Send ``query`` to the endpoint at ``index``; the status and body to hand to the engine."""
@@ -144,18 +148,22 @@ class ServiceGateway:
                 "Accept": JSON_RESULTS, "User-Agent": "lod-service-gateway"})
             response = connection.getresponse()
             body = response.read(policy.max_bytes + 1)
+        except TimeoutError:
+            return 504, f"{endpoint} did not answer within {policy.timeout:g} s".encode()
         except (OSError, http.client.HTTPException) as error:
-            return 502, f"{endpoint} did not answer properly: {error}".encode()
+            return 502, f"{endpoint} did not answer properly ({type(error).__name__})".encode()
         finally:
             connection.close()
         if time.monotonic() > deadline:
             return 504, f"{endpoint} took longer than {policy.timeout:g} s".encode()
         if len(body) > policy.max_bytes:
             return 502, f"{endpoint} sent more than {policy.max_bytes} bytes".encode()
-        if response.status != 200:
-            text = body[:500].decode("utf-8", "replace")
-            return 502, f"{endpoint} answered {response.status}: {text}".encode()
-        return 200, _capped(body, policy.max_rows)
+        if response.status != 200:  # what it said stays here: it may be anything
+            return 502, f"{endpoint} answered HTTP {response.status}".encode()
+        try:
+            return 200, _capped(body, policy.max_rows)
+        except ValueError:
+            return 502, f"{endpoint} did not answer with SPARQL JSON results".encode()
 
 
 def _capped(body: bytes, max_rows: int) -> bytes:
@@ -186,8 +194,42 @@ def _connection(scheme: str, host: str, address: str, port: int, timeout: float,
     return http.client.HTTPConnection(address, port, timeout=timeout)
 
 
-class _ForwardingHandler(BaseHTTPRequestHandler):
-    forwarder: ServiceGateway
+@dataclass
+class ServiceGateway:
+    """The half of the gateway in the query process: an HTTP listener for the engine on
+    127.0.0.1:GATEWAY_PORT of the process's own network, relaying each call to the forwarder."""
+
+    policy: FederationPolicy
+    channel: Channel
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _failures: list[str] = field(default_factory=list, init=False)
+
+    def start(self) -> None:
+        gateway = self
+
+        class Handler(_GatewayHandler):
+            relay = gateway
+
+        server = ThreadingHTTPServer(("127.0.0.1", GATEWAY_PORT), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True, name="lod-service-gateway").start()
+
+    def call(self, index: int, query: str) -> tuple[int, bytes]:
+        with self._lock:  # one call at a time on the channel
+            self.channel.send((index, query))
+            status, body = self.channel.recv()
+        if status != 200:
+            self._failures.append(f"SERVICE <{self.policy.endpoints[index]}> failed: {body.decode()}")
+        return int(status), bytes(body)
+
+    def failure(self) -> str | None:
+        """What went wrong with the last query's SERVICE calls, in the gateway's words; forgets it."""
+        failures, self._failures = self._failures, []
+        return "; ".join(failures) or None
+
+
+class _GatewayHandler(BaseHTTPRequestHandler):
+    relay: ServiceGateway
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -202,14 +244,14 @@ class _ForwardingHandler(BaseHTTPRequestHandler):
     def _answer(self, query: str) -> None:
         try:
             index = int(self.path.split("?")[0].rsplit("/", 1)[1])
-            self.forwarder.policy.endpoints[index]
+            self.relay.policy.endpoints[index]
         except (ValueError, IndexError):
             status, body = 404, b"no such service"
         else:
             try:
-                status, body = self.forwarder.forward(index, query)
-            except Exception as failure:  # the engine must get an answer, never a dropped connection
-                status, body = 502, f"the gateway failed: {type(failure).__name__}: {failure}".encode()
+                status, body = self.relay.call(index, query)
+            except (EOFError, OSError):
+                status, body = 502, b"the gateway lost its forwarder"
         self.send_response(status)
         self.send_header("Content-Type", JSON_RESULTS if status == 200 else "text/plain; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))

@@ -499,7 +499,7 @@ def test_linked_data_pages_come_from_the_store(clients: tuple[FlaskClient, Flask
 @pytest.mark.parametrize(("params", "status", "message"), [
     ({"update": "DROP ALL"}, 403, "read-only"),
     ({"query": "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"}, 403,
-     "SERVICE (federated query) is not available"),
+     "SERVICE (federated query) is switched off"),
     ({"query": "SELECT * FROM <http://example.org/g> WHERE { ?s ?p ?o }"}, 400, "FROM and FROM NAMED"),
     ({"query": "SELECT * WHERE { ?s ?p ?o }", "default-graph-uri": "http://example.org/g"}, 400,
      "is not a graph of this dataset"),

@@ -37,7 +37,7 @@ PREFLIGHT_HEADERS = {
 def create_app(settings: Settings | None = None, release: Release | None = None) -> Flask:
     """A WSGI app serving the release in ``settings.release_dir`` (or the given ``release``).
 
-    Usable under any WSGI server; ``lod serve`` runs it under gunicorn."""
+    Usable under any WSGI server; ``lod serve`` runs it under waitress."""
     settings = settings or Settings.load()
     app = Flask(__name__)
     app.debug = False  # Flask would take FLASK_DEBUG from the environment; never in production

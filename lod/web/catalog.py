@@ -7,7 +7,7 @@ from rdflib import Graph
 
 from ..errors import LodError
 from ..negotiation import negotiate
-from .context import lod_context
+from .context import LocalQueries, lod_context
 from .errors import error_response
 from .rdf_response import graph_response, rdf_media_types
 
@@ -41,7 +41,10 @@ def healthz() -> Response:
         response = jsonify(status="unavailable", reason=str(error))
         response.status_code = 503
         return response
-    return jsonify(status="ok", release=release.manifest.release_id, triples=release.manifest.triples)
+    # Free slots now: what a load balancer may weigh; pages have theirs, so "ok" holds for them.
+    free = context.queries.free() if isinstance(context.queries, LocalQueries) else None
+    return jsonify(status="ok", release=release.manifest.release_id, triples=release.manifest.triples,
+                   **({} if free is None else {"query_slots_free": free[0], "page_slots_free": free[1]}))
 
 
 @blueprint.route("/")

@@ -7,7 +7,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Protocol
@@ -16,14 +16,16 @@ import pyoxigraph as ox
 from flask import Flask, current_app
 from rdflib import Graph
 
-from ..errors import LodError
-from ..executor import ExecutorPool, QueryOutcome, QueryRequest
+from ..errors import LodError, UsageError
+from ..executor import ExecutorPool, QueryLimits, QueryOutcome, QueryRequest
 from ..formats import RdfFormat
 from ..metadata import service_description
 from ..publish import CURRENT, Release, describe_release, load_release, open_release
+from ..query.prepare import QueryPreparer
 from ..remote_query import RemoteQueries
 from ..remote_store import RemoteStore
 from ..result_cache import ResultCache, request_key
+from ..sandbox import probe
 from ..settings import Settings
 from ..store import load_in_memory
 
@@ -75,7 +77,8 @@ class QueryFailed(LodError):
 class Queries(Protocol):
     """What answers queries on a release: the local store's executors or a remote store."""
 
-    def execute(self, release: Release, request: QueryRequest) -> QueryOutcome: ...
+    def execute(self, release: Release, request: QueryRequest, *, for_page: bool = False,
+                ) -> QueryOutcome: ...
 
 
 class LocalQueries:
@@ -85,8 +88,14 @@ class LocalQueries:
         self.pool = pool
         self.memory_store_triples = memory_store_triples
 
-    def execute(self, release: Release, request: QueryRequest) -> QueryOutcome:
-        return self.pool.execute(release.store_path, request, load=self._loader(release))
+    def execute(self, release: Release, request: QueryRequest, *, for_page: bool = False,
+                ) -> QueryOutcome:
+        return self.pool.execute(release.store_path, request, load=self._loader(release),
+                                 for_page=for_page)
+
+    def free(self) -> tuple[int, int]:
+        """Free query slots and free page slots, now."""
+        return self.pool.free(), self.pool.free(for_page=True)
 
     def warm_up(self, release: Release) -> None:
         """Load the release into memory now (if it is to be), not on the first query."""
@@ -108,9 +117,19 @@ def query_runner(settings: Settings) -> Queries:
         return RemoteQueries(remote, slots=settings.query_slots, wait=settings.queue_wait,
                              timeout=settings.query_timeout, max_rows=settings.max_rows,
                              max_bytes=settings.remote_max_mb * 1_000_000)
-    return LocalQueries(ExecutorPool(size=settings.query_slots, wait=settings.queue_wait,
-                                     timeout=settings.query_timeout, max_rows=settings.max_rows,
-                                     federation=settings.federation_policy()),
+    federation = settings.federation_policy()
+    confinement = probe()
+    log.info("query processes: %s", confinement.summary())
+    if federation is not None and not confinement.may_federate:
+        raise UsageError("federation is on, but query processes cannot have a network of their own "
+                         f"here ({'; '.join(confinement.missing)}): SERVICE calls could not be kept "
+                         "to the gateway, so the server does not start; switch federation off or run "
+                         "where network namespaces are allowed (as root, or with user namespaces)")
+    limits = QueryLimits(max_rows=settings.max_rows, max_bytes=settings.max_result_mb * 1_000_000,
+                         memory_bytes=settings.query_memory_mb << 20)
+    return LocalQueries(ExecutorPool(size=settings.query_slots, page_size=settings.page_slots,
+                                     wait=settings.queue_wait, timeout=settings.query_timeout,
+                                     limits=limits, federation=federation),
                         memory_store_triples=settings.memory_store_triples)
 
 
@@ -122,6 +141,8 @@ class LodContext:
         self.releases = releases
         self._metadata: tuple[str, Metadata] | None = None
         self.queries = query_runner(settings)
+        self.preparer = QueryPreparer(base_iri=f"{settings.public_url}sparql",
+                                      federation=settings.federation_policy())
 
         self.results = ResultCache(max_bytes=settings.result_cache_mb * 1024 * 1024)
 
@@ -133,13 +154,14 @@ class LodContext:
             except LodError as failure:  # the first request reports it to its client
                 log.warning("no release to prepare: %s", failure)
 
-    def query(self, request: QueryRequest) -> QueryOutcome:
-        """Run a query on the current release; raises Overloaded when every slot stays busy."""
-        _key, outcome = self.cached_query(request)
+    def query(self, request: QueryRequest, *, for_page: bool = False) -> QueryOutcome:
+        """Run a query on the current release; raises Overloaded when every slot stays busy,
+        QueryInvalid or QueryRefused when the query may not run."""
+        _key, outcome = self.cached_query(request, for_page=for_page)
         assert outcome is not None  # only a matching If-None-Match leaves it out
         return outcome
 
-    def cached_query(self, request: QueryRequest, *, etag: str | None = None,
+    def cached_query(self, request: QueryRequest, *, etag: str | None = None, for_page: bool = False,
                      ) -> tuple[str, QueryOutcome | None]:
         """The request's key (its ETag) and its outcome: from the cache, or evaluated now.
 
@@ -151,13 +173,16 @@ class LodContext:
             return key, None
         outcome = self.results.get(key)
         if outcome is None:
-            outcome = self.queries.execute(release, request)
+            prepared = self.preparer.prepare(request.query)
+            outcome = self.queries.execute(release, replace(request, query=prepared.text),
+                                           for_page=for_page)
             self.results.put(key, outcome)
         return key, outcome
 
     def select(self, query: str) -> list[dict[str, dict[str, str]]]:
-        """The bindings of an internal SELECT (or ASK: one row ``{"boolean": …}``), as SPARQL JSON."""
-        outcome = self.query(QueryRequest(query=query, formats=("json",)))
+        """The bindings of a page's SELECT (or ASK: one row ``{"boolean": …}``), as SPARQL JSON;
+        pages run in the query slots kept for them."""
+        outcome = self.query(QueryRequest(query=query, formats=("json",)), for_page=True)
         if outcome.status != 200:
             raise QueryFailed(outcome.status, outcome.message or "query failed")
         document = json.loads(outcome.read())

@@ -102,7 +102,7 @@ def document(path: str) -> Response:
         response = pages.resource_page(iri, path=path)
     else:
         response = outcome_response(lod_context().query(QueryRequest(
-            query=describe_query(iri), formats=(media_type,))))
+            query=describe_query(iri), formats=(media_type,)), for_page=True))
     response.headers["Link"] = links
     response.headers["Vary"] = "Accept, Accept-Language"  # the HTML page follows the reader's language
     response.headers["Content-Location"] = f"/doc/{path}{_extension(media_type)}"

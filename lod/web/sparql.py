@@ -9,24 +9,21 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from typing import Any
+from urllib.parse import urlencode
 
+import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request
 from werkzeug.http import quote_etag
 
 from ..executor import QueryOutcome, QueryRequest
 from ..negotiation import negotiate
-from ..query_text import UPDATE_KEYWORDS, is_update
+from ..query.prepare import READ_ONLY, QueryInvalid, QueryRefused
 from .context import lod_context
 from .errors import error_response
 from .rdf_response import graph_response, rdf_media_types
 
 blueprint = Blueprint("sparql", __name__)
-
-READ_ONLY = ("this endpoint is read-only: SPARQL 1.1 Update operations are not accepted "
-             "(SPARQL 1.1 Protocol §2.2)")
-
 
 @blueprint.route("/sparql", methods=["GET", "POST", "OPTIONS"])
 def endpoint() -> Response:
@@ -61,8 +58,6 @@ def endpoint() -> Response:
     query = queries[0]
     if len(query.encode()) > context.settings.max_query_bytes:
         return error_response(413, f"the query is longer than {context.settings.max_query_bytes} bytes")
-    if _may_update(query) and is_update(query):
-        return error_response(403, READ_ONLY)
     wanted = tuple(values.getlist("format"))
     accept = request.headers.get("Accept")
     if not wanted and _prefers_html(accept):
@@ -81,17 +76,6 @@ def endpoint() -> Response:
 def _validators(key: str) -> list[tuple[str, str]]:
     # A release never changes: the answer may be kept, but must be revalidated (it is cheap).
     return [("ETag", quote_etag(key)), ("Cache-Control", "public, no-cache"), ("Vary", "Accept")]
-
-
-def _may_update(query: str) -> bool:
-    """False when ``query`` certainly is no update, which spares reading all its tokens.
-
-    In ASCII text without codepoint escapes, an update keyword is a whole word (any case) of the
-    text; elsewhere ``upper()`` and escapes may make one of other characters."""
-    return not query.isascii() or "\\u" in query or "\\U" in query or _UPDATE_WORD.search(query) is not None
-
-
-_UPDATE_WORD = re.compile(rf"\b(?:{'|'.join(sorted(UPDATE_KEYWORDS))})\b", re.IGNORECASE)
 
 
 def _if_none_match() -> str | None:
@@ -120,7 +104,11 @@ def outcome_response(outcome: QueryOutcome, *, etag: str | None = None) -> Respo
     if outcome.path:
         stream = open(outcome.path, "rb")  # noqa: SIM115 - closed by the WSGI server
         os.unlink(outcome.path)  # the open handle keeps it readable; nothing is left behind
-        return Response(_chunks(stream), 200, headers=headers, direct_passthrough=True)
+        # Through the server's file wrapper where it has one: waitress then sends the file from its
+        # event loop, holding no thread; elsewhere in chunks, closed when the last is read.
+        wrapper = request.environ.get("wsgi.file_wrapper")
+        body = wrapper(stream, 1 << 16) if wrapper else _chunks(stream)
+        return Response(body, 200, headers=headers, direct_passthrough=True)
     return Response(outcome.body, 200, headers=headers)
 
 
@@ -194,17 +182,63 @@ def _query_page(query: str = "", table: dict[str, Any] | None = None, error: str
     return response
 
 
+PAGE_ROWS = 500
+"""Rows a result page shows; the whole result is a download away."""
+PAGE_BYTES = 2_000_000
+"""Bytes of result a page reads at most, whatever its rows hold."""
+_DOWNLOADS = {"SELECT": ("csv", "tsv", "json", "xml"), "GRAPH": ("turtle", "nt", "jsonld", "rdfxml")}
+
+
 def _html_results(query: str) -> Response:
-    """A browser's query: the result as a table on the query page."""
-    outcome = lod_context().query(QueryRequest(query=query, formats=("json",)))
+    """A browser's query: the first rows of its result as a table on the query page, with links
+    to the whole result in each format (the page never holds a large result)."""
+    try:
+        outcome = lod_context().query(QueryRequest(
+            query=query, formats=("application/sparql-results+json", "application/n-triples"),
+            max_rows=PAGE_ROWS, max_bytes=PAGE_BYTES))
+    except (QueryInvalid, QueryRefused) as refusal:
+        return _query_page(query, error=str(refusal), status=refusal.status)
     if outcome.status != 200:
         return _query_page(query, error=outcome.message, status=outcome.status)
-    document = json.loads(outcome.read())
-    if "boolean" in document:
-        table = {"variables": ["ASK"], "rows": [[{"value": str(document["boolean"]).lower()}]]}
+    body = outcome.read()
+    if outcome.media_type == "application/n-triples":
+        table = _triple_table(body)
+        downloads = _DOWNLOADS["GRAPH"]
     else:
-        variables = document["head"]["vars"]
-        rows = [[binding.get(v) for v in variables] for binding in document["results"]["bindings"][:1000]]
-        table = {"variables": variables, "rows": rows, "total": len(document["results"]["bindings"]),
-                 "truncated": outcome.truncated}
+        table = _solution_table(json.loads(body))
+        downloads = _DOWNLOADS["SELECT"]
+    table["truncated"] = outcome.truncated
+    table["downloads"] = [(label, f"/sparql?{urlencode({'query': query, 'format': label})}")
+                          for label in downloads]
     return _query_page(query, table=table)
+
+
+def _solution_table(document: dict[str, Any]) -> dict[str, Any]:
+    if "boolean" in document:
+        return {"variables": ["ASK"], "rows": [[{"value": str(document["boolean"]).lower()}]]}
+    variables = document["head"]["vars"]
+    bindings = document["results"]["bindings"]
+    return {"variables": variables, "rows": [[_cell(b.get(v)) for v in variables] for b in bindings]}
+
+
+def _triple_table(body: bytes) -> dict[str, Any]:
+    rows = [[_cell(_term_json(term)) for term in (t.subject, t.predicate, t.object)]
+            for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+    return {"variables": ["subject", "predicate", "object"], "rows": rows}
+
+
+def _term_json(term: Any) -> dict[str, str]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.Literal) and term.language:
+        return {"type": "literal", "value": term.value, "xml:lang": term.language}
+    return {"type": "literal" if isinstance(term, ox.Literal) else "bnode", "value": str(term.value)}
+
+
+def _cell(binding: dict[str, str] | None) -> dict[str, str] | None:
+    """A value for the page; only http(s) IRIs become links (never javascript: or data:)."""
+    if binding is None:
+        return None
+    if binding.get("type") == "uri" and binding["value"].lower().startswith(("http://", "https://")):
+        return {**binding, "link": binding["value"]}
+    return binding

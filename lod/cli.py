@@ -142,17 +142,18 @@ def _build(inputs: Sequence[Path], settings: Settings, allow_warnings: bool) -> 
               help="TOML settings file (env LOD_CONFIG).")
 def serve(host: str | None, port: int | None, workers: int | None, release_dir: Path | None,
           config: Path | None) -> None:
-    """Serve the current release with gunicorn; build one from data/ first if there is none."""
+    """Serve the current release (waitress in pre-forked workers); build one from data/ first if
+    there is none."""
     settings = Settings.load(config=config, host=host, port=port, workers=workers,
                              release_dir=release_dir)
     # Checked (or built) in a process of its own: RocksDB must never be opened in the process
-    # gunicorn forks its workers from, as its threads do not survive a fork.
+    # the server forks its workers from, as its threads do not survive a fork.
     preparation = multiprocessing.get_context("fork").Process(target=_prepare, args=(settings,))
     preparation.start()
     preparation.join()
     if preparation.exitcode:
         sys.exit(preparation.exitcode)
-    from .serve import serve as run_server  # gunicorn is only needed here
+    from .serve import serve as run_server  # the HTTP server is only needed here
 
     run_server(settings)
 
@@ -178,6 +179,32 @@ def _prepare(settings: Settings) -> None:
     except ReleaseError as failure:
         click.echo(f"error: {failure}", err=True)
         sys.exit(EXIT_ERROR)
+
+
+@cli.group(name="import")
+def import_group() -> None:
+    """Import records from official directories into a data directory."""
+
+
+@import_group.command(name="gemeinden")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--into", type=click.Path(exists=True, file_okay=False, path_type=Path), default="data",
+              show_default=True, help="The data directory; the records go to its gemeindeverzeichnis/.")
+@click.option("--encoding", default="utf-8", show_default=True,
+              help="The file's encoding: utf-8 as Destatis publishes it, latin-1 for older files.")
+def import_gemeinden_command(file: Path, into: Path, encoding: str) -> None:
+    """Import Destatis' Gemeindeverzeichnis, a GV100AD FILE, and report what changed.
+
+    Exit status: 0 imported (or nothing changed), 1 the file has errors, 2 usage error."""
+    from .gemeinden import import_gemeinden
+
+    try:
+        report = import_gemeinden(file, into=into, encoding=encoding)
+    except InputError as error:
+        click.echo(format_problems(error.problems), err=True, nl=False)
+        sys.exit(EXIT_INVALID)
+    for line in report.lines():
+        click.echo(line)
 
 
 def main() -> None:

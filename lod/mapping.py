@@ -62,6 +62,10 @@ ORGANISATION_CLASSES: dict[str, tuple[URIRef, ...]] = {
     "federal-authority": _PUBLIC,
     "state-authority": _PUBLIC,
     "zweckverband": _PUBLIC,
+    "land": _PUBLIC,
+    "government-region": _PUBLIC,
+    "district-free-city": _PUBLIC,
+    "municipal-association": _PUBLIC,
     "association": _FORMAL,
     "company": _FORMAL,
     "research-institute": _FORMAL,
@@ -71,6 +75,10 @@ ORGANISATION_CLASSES: dict[str, tuple[URIRef, ...]] = {
     "organisational-unit": (ORG.OrganizationalUnit,),
 }
 """Classes an organisation has besides ``org:Organization``, by its kind."""
+
+ARS_GEOCODING = {2: "stateKey", 3: "governmentDistrictKey", 5: "districtKey",
+                 9: "municipalAssociationKey", 12: "regionalKey"}
+"""The DCAT-AP.de geocoding vocabulary that names the area of an ARS of each length."""
 
 COOPERATION_CLASSES: dict[str, tuple[URIRef, ...]] = {"zweckverband": _PUBLIC}
 """Classes a cooperation has besides ``org:OrganizationalCollaboration``, by its kind."""
@@ -223,7 +231,10 @@ class _Mapper:
         code = ISO_639_3.get(s.language)
         if code:
             yield iri, DCTERMS.language, LANGUAGE[code]
-        yield iri, DCTERMS.issued, date_literal(s.date)
+        if s.date:
+            yield iri, DCTERMS.issued, date_literal(s.date)
+        if s.as_of:
+            yield iri, SCHEMA.temporalCoverage, date_literal(s.as_of)
         for slug in s.publisher:
             yield iri, DCTERMS.publisher, self.party(slug)
         if s.publisher_name:
@@ -251,12 +262,17 @@ class _Mapper:
                               o.description_en)
         for key, prop, kind in ((o.ags, IKZ.ags, "municipalityKey"),
                                 (o.kreisschluessel, IKZ.kreisschluessel, "districtKey"),
-                                (o.ars, IKZ.ars, "regionalKey")):
+                                (o.ars, IKZ.ars, ARS_GEOCODING[len(o.ars or "12")])):
             if key:
                 place = GEOCODING[f"{kind}/{key}"]
                 yield iri, prop, Literal(key)
                 yield iri, DCTERMS.spatial, place
                 yield place, RDF.type, DCTERMS.Location
+        # The area of a territorial body lies in theirs (docs/rdf.md says why not org:subOrganizationOf).
+        for slug in o.located_in:
+            yield iri, SCHEMA.containedInPlace, self.mint("organisation", slug)
+        if o.status:
+            yield iri, ADMS.status, concept("organisation-status", o.status)
         if o.wikidata:
             yield iri, OWL.sameAs, WIKIDATA[o.wikidata]
         yield from self.homepage(iri, o.homepage)

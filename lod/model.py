@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -95,10 +95,21 @@ class _Pattern(ValueType):
 
 
 class Ref(_Pattern):
-    """A reference by slug to a record of one of ``targets`` (record type names)."""
+    """A reference by slug to a record of one of ``targets`` (record type names).
+
+    Where an organisation is allowed, an official key stands for the organisation that has it:
+    ``ags:05358008``, ``ars:053580008008`` (or the ARS of a Land, Regierungsbezirk, Kreis or
+    Gemeindeverband: 2, 3, 5 or 9 digits), ``kreis:05358``. :func:`resolve_keys` replaces such a
+    key by the organisation's slug."""
 
     def __init__(self, *targets: str) -> None:
-        super().__init__(SLUG.pattern.pattern, f"the slug of {' or '.join(targets)}")
+        if "organisation" in targets:
+            pattern = f"{SLUG.pattern.pattern}|{KEY_REFERENCE.pattern}"
+            allowed = (f"the slug of {' or '.join(targets)}, or an organisation's official key: "
+                       "ags:05358008, ars:053580008008 or kreis:05358")
+        else:
+            pattern, allowed = SLUG.pattern.pattern, f"the slug of {' or '.join(targets)}"
+        super().__init__(pattern, allowed)
         self.targets = targets
 
 
@@ -140,6 +151,11 @@ class _Number(ValueType):
         return Decimal(text)
 
 
+_LAND = r"(0[1-9]|1[0-6])"
+KEY_REFERENCE = re.compile(
+    rf"ags:{_LAND}\d{{6}}|kreis:{_LAND}\d{{3}}|ars:{_LAND}(\d|\d{{3}}|\d{{7}}|\d{{10}})?")
+"""``ags:05358008``, ``kreis:05358``, ``ars:`` and an ARS of 2, 3, 5, 9 or 12 digits."""
+
 TEXT = ValueType()
 SLUG = _Pattern(
     r"[a-z][a-z0-9-]{0,79}",
@@ -150,10 +166,12 @@ URL = _Url()
 NUMBER = _Number()
 LANGUAGE = _Pattern(r"[a-z]{2}", "a two-letter ISO 639-1 language code such as de or en")
 COUNTRY = _Pattern(r"[A-Z]{2}", "a two-letter ISO 3166-1 country code such as DE or AT")
-_LAND = r"(0[1-9]|1[0-6])"
 AGS = _Pattern(_LAND + r"\d{6}", "8 digits whose first two (the Land) are 01-16, e.g. 05358008")
 KREISSCHLUESSEL = _Pattern(_LAND + r"\d{3}", "5 digits whose first two (the Land) are 01-16, e.g. 07135")
-ARS = _Pattern(_LAND + r"\d{10}", "12 digits whose first two (the Land) are 01-16, e.g. 053580008008")
+ARS = _Pattern(_LAND + r"(\d|\d{3}|\d{7}|\d{10})?",
+               "2, 3, 5, 9 or 12 digits whose first two (the Land) are 01-16: the ARS of a Land (05), "
+               "Regierungsbezirk (053), Kreis (05358), Gemeindeverband (053580008) or Gemeinde "
+               "(053580008008)")
 WIKIDATA = _Pattern(r"Q[1-9]\d*", "a Wikidata item: Q and digits, e.g. Q1731")
 
 
@@ -216,12 +234,19 @@ class Source(Record):
     kind: str = column(ConceptRef("source-kind"), required=True)
     title: str = column(required=True)
     language: str = column(LANGUAGE, required=True)
-    date: PartialDate = column(DATE, required=True)
+    date: PartialDate | None = column(DATE)
+    as_of: PartialDate | None = column(DATE)
+    """The date the document's content refers to, e.g. a directory's Gebietsstand."""
     publisher: tuple[str, ...] = column(Ref("organisation"), many=True)
     publisher_name: str | None = column()
     author: str | None = column()
     url: str | None = column(URL)
     document: str | None = column()
+
+    def own_problems(self) -> Iterator[tuple[str, object, str]]:
+        if not (self.date or self.as_of):
+            yield "date", None, ("date or as_of is required: when was the document published, or (for "
+                                 "a register that gives no publication date) which date does it describe?")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -229,6 +254,23 @@ class Claim(Record):
     """A record whose every statement is taken from at least one source."""
 
     sources: tuple[str, ...] = column(Ref("source"), required=True, many=True)
+
+
+TERRITORIAL_LEVELS: dict[str, int] = {
+    "land": 1, "government-region": 2, "district": 3, "district-free-city": 3,
+    "municipal-association": 4, "municipality": 5,
+}
+"""The kinds of territorial body, by level (1 the Land, 5 the Gemeinde): an organisation of one
+of these kinds may be ``located_in`` those of a lower level."""
+
+ARS_LENGTHS: dict[str, int] = {
+    "land": 2, "government-region": 3, "district": 5, "municipal-association": 9,
+    "municipality": 12, "district-free-city": 12,
+}
+"""How many digits the ARS of each territorial kind has: it names the level."""
+
+AGS_KINDS = ("municipality", "district-free-city")
+KREISSCHLUESSEL_KINDS = ("district", "district-free-city")
 
 
 def _order(start: PartialDate | None, end: PartialDate | None, start_name: str, end_name: str,
@@ -258,21 +300,41 @@ class Organisation(Claim):
     locality: str | None = column()
     country: str | None = column(COUNTRY)
     parent: str | None = column(Ref("organisation"))
+    located_in: tuple[str, ...] = column(Ref("organisation"), many=True)
+    """The territorial bodies whose area holds this one's: Gemeindeverband, Kreis,
+    Regierungsbezirk, Land."""
+    status: str | None = column(ConceptRef("organisation-status"))
     description_de: str | None = column()
     description_en: str | None = column()
 
     def own_problems(self) -> Iterator[tuple[str, object, str]]:
-        if self.ags and self.kind != "municipality":
-            yield "ags", self.ags, f"is only for kind municipality, not {self.kind}"
-        if self.kreisschluessel and self.kind != "district":
-            yield "kreisschluessel", self.kreisschluessel, f"is only for kind district, not {self.kind}"
-        if self.ags and self.ars and (self.ars[:5], self.ars[9:]) != (self.ags[:5], self.ags[5:]):
+        if self.ags and self.kind not in AGS_KINDS:
+            yield "ags", self.ags, f"is only for kind {' or '.join(AGS_KINDS)}, not {self.kind}"
+        if self.kreisschluessel and self.kind not in KREISSCHLUESSEL_KINDS:
+            yield "kreisschluessel", self.kreisschluessel, (
+                f"is only for kind {' or '.join(KREISSCHLUESSEL_KINDS)}, not {self.kind}")
+        length = ARS_LENGTHS.get(self.kind)
+        if self.ars and length and len(self.ars) != length:
+            yield "ars", self.ars, f"the ARS of a {self.kind} has {length} digits, not {len(self.ars)}"
+        elif self.ars and not length and len(self.ars) != 12:
+            yield "ars", self.ars, (f"an ARS of {len(self.ars)} digits is only for a territorial kind: "
+                                    f"{', '.join(ARS_LENGTHS)}")
+        if self.ags and self.ars and len(self.ars) == 12 and (
+                (self.ars[:5], self.ars[9:]) != (self.ags[:5], self.ags[5:])):
             yield "ars", self.ars, (
                 f"does not agree with ags {self.ags}: an ARS is the AGS's first 5 digits, "
                 "4 digits of the Gemeindeverband, then the AGS's last 3 digits"
             )
+        if self.kreisschluessel and self.ars and len(self.ars) >= 5 and self.ars[:5] != self.kreisschluessel:
+            yield "ars", self.ars, (f"does not agree with kreisschluessel {self.kreisschluessel}: "
+                                    "an ARS begins with the Kreisschlüssel")
         if self.parent == self.slug:
             yield "parent", self.parent, "must not be the organisation itself"
+        if self.located_in and self.kind not in TERRITORIAL_LEVELS:
+            yield "located_in", self.located_in, (
+                f"is only for territorial kinds ({', '.join(TERRITORIAL_LEVELS)}), not {self.kind}")
+        if self.slug in self.located_in:
+            yield "located_in", self.slug, "must not be the organisation itself"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -494,13 +556,19 @@ def check_dataset(dataset: Dataset, schemes: Schemes, *,
             seen[key] = record
     index: dict[tuple[str, str], Record | None] = dict.fromkeys(unreadable)
     index.update(((r.kind_name, r.slug), r) for r in dataset.records())
+    keys = KeyIndex(dataset.organisations)
     for record in dataset.records():
         for name, spec in columns(type(record)).items():
             values = getattr(record, name)
             for value in values if spec.many else (values,):
                 if value is None:
                     continue
-                if isinstance(spec.type, Ref) and not any((t, value) in index for t in spec.type.targets):
+                if isinstance(spec.type, Ref) and KEY_REFERENCE.fullmatch(value):
+                    found, missing = keys.find(value)
+                    problems.append(problem(record, name, value, missing or (
+                        f"is the key of organisation {found}: resolve_keys() replaces it by that slug "
+                        "before the dataset is checked")))
+                elif isinstance(spec.type, Ref) and not any((t, value) in index for t in spec.type.targets):
                     problems.append(problem(record, name, value,
                                             f"refers to no {' or '.join(spec.type.targets)}"))
                 elif isinstance(spec.type, ConceptRef):
@@ -518,6 +586,67 @@ def check_dataset(dataset: Dataset, schemes: Schemes, *,
 
 
 OFFICIAL_KEYS = ("ags", "kreisschluessel", "ars", "wikidata")
+
+
+class KeyIndex:
+    """The organisations by their official keys, to resolve ``ags:…``, ``ars:…`` and ``kreis:…``."""
+
+    _NAMES: ClassVar[dict[str, str]] = {"ags": "AGS", "kreis": "Kreisschlüssel", "ars": "ARS"}
+
+    def __init__(self, organisations: Iterable[Organisation]) -> None:
+        self.slugs: dict[tuple[str, str], str] = {}
+        for o in organisations:
+            for scheme, key in (("ags", o.ags), ("kreis", o.kreisschluessel), ("ars", o.ars),
+                                ("ars", o.kreisschluessel)):
+                if key:
+                    self.slugs.setdefault((scheme, key), o.slug)
+
+    def find(self, reference: str) -> tuple[str | None, str | None]:
+        """The slug the key reference names, or ``None`` and what is wrong."""
+        scheme, _, key = reference.partition(":")
+        slug = self.slugs.get((scheme, key))
+        if slug is None and scheme == "ars" and len(key) == 12:
+            # A municipality typed with its AGS only: the ARS is the AGS with the Verband inserted.
+            slug = self.slugs.get(("ags", key[:5] + key[9:]))
+        if slug is None:
+            return None, f"no organisation has {self._NAMES[scheme]} {key}"
+        return slug, None
+
+
+def resolve_keys(dataset: Dataset) -> Dataset:
+    """The dataset with each official key in a reference (``ags:05358008``, ``ars:…``,
+    ``kreis:05358``) replaced by the slug of the organisation that has it. A key that no
+    organisation has stays as it is, and :func:`check_dataset` reports it.
+
+    >>> resolve_keys(dataset).memberships[0].member     # doctest: +SKIP
+    'dueren'
+    """
+    keys = KeyIndex(dataset.organisations)
+    resolved: dict[str, tuple[Record, ...]] = {}
+    for record_type in RECORD_TYPES:
+        names = [name for name, spec in columns(record_type).items()
+                 if isinstance(spec.type, Ref) and "organisation" in spec.type.targets]
+        records = getattr(dataset, record_type.collection)
+        resolved[record_type.collection] = (
+            tuple(_resolved(r, names, keys) for r in records) if names else records)
+    return Dataset(**resolved)  # type: ignore[arg-type]
+
+
+def _resolved(record: Record, names: list[str], keys: KeyIndex) -> Record:
+    changes: dict[str, object] = {}
+    for name in names:
+        value = getattr(record, name)
+        values = value if isinstance(value, tuple) else (value,)
+        if not any(v and KEY_REFERENCE.fullmatch(v) for v in values):
+            continue
+        found = tuple((keys.find(v)[0] or v) if v and KEY_REFERENCE.fullmatch(v) else v for v in values)
+        changes[name] = found if isinstance(value, tuple) else found[0]
+    if not changes:
+        return record
+    parts = getattr(record, "slug_parts", None)
+    if parts and record.slug == "--".join(getattr(record, p) for p in parts):
+        changes["slug"] = ""  # derived from the references: derive it again from the slugs
+    return replace(record, **changes)  # type: ignore[arg-type]
 
 
 def _shared_keys(organisations: Iterable[Organisation]) -> Iterator[Problem]:

@@ -1,8 +1,10 @@
 """Reading records from CSV files or JSON, with the file and line of every problem.
 
 A data directory holds one CSV file per record type (``organisations.csv``, …; see
-``data/README.md``). A JSON file holds an object with the same names as keys, each a list of
-objects whose keys are the CSV columns (lists for columns with several values).
+``data/README.md``), and may hold the records an import wrote in a folder of their own
+(``gemeindeverzeichnis/``: its ``sources.csv``, ``organisations.csv`` and ``statements.csv``),
+read with the others as one dataset. A JSON file holds an object with the same names as keys, each
+a list of objects whose keys are the CSV columns (lists for columns with several values).
 """
 
 from __future__ import annotations
@@ -25,12 +27,17 @@ from .model import (
     Schemes,
     check_dataset,
     columns,
+    resolve_keys,
 )
 
 SEPARATOR = ";"
 """Between the values of a column that holds several."""
 
 _BY_COLLECTION = {t.collection: t for t in RECORD_TYPES}
+
+IMPORTED = {"gemeindeverzeichnis": ("sources", "organisations", "statements")}
+"""Folders of a data directory that imports write (see :mod:`lod.gemeinden`), and the record
+files each may hold."""
 
 
 @dataclass
@@ -74,6 +81,7 @@ def read_records(path: str | Path, *, schemes: Schemes | None = None) -> Dataset
     else:
         raise UsageError(f"{path}: no such file or directory")
     dataset = Dataset(**{name: tuple(items) for name, items in reading.records.items()})  # type: ignore[arg-type]
+    dataset = resolve_keys(dataset)
     problems = reading.problems
     if schemes is None:
         from .schemes import load_schemes  # the ontology is only parsed when it is needed
@@ -133,6 +141,47 @@ def _read_directory(directory: Path, reading: _Reading) -> None:
         path = directory / f"{record_type.collection}.csv"
         if path.is_file():
             _read_csv(path, record_type, reading)
+    for folder, collections in IMPORTED.items():
+        if not (directory / folder).is_dir():
+            continue
+        for path in sorted((directory / folder).glob("*.csv")):
+            if path.stem not in collections:
+                reading.problems.append(Problem(str(path), None, None, None, "unknown file; expected "
+                                                + ", ".join(f"{name}.csv" for name in collections)))
+        for name in collections:
+            path = directory / folder / f"{name}.csv"
+            if path.is_file():
+                _read_csv(path, _BY_COLLECTION[name], reading)
+
+
+def read_collection(path: Path, record_type: type[Record]) -> list[Record]:
+    """The records of one CSV file, each checked on its own (not its references).
+
+    Raises :class:`~lod.errors.InputError` with every problem; an absent file has no records."""
+    if not path.is_file():
+        return []
+    reading = _Reading()
+    _read_csv(path, record_type, reading)
+    if reading.problems:
+        raise InputError(reading.problems)
+    return reading.records[record_type.collection]
+
+
+def format_csv(record_type: type[Record], records: Iterable[Record]) -> str:
+    """Records as the text of their CSV file: a header of every column, a row per record.
+
+    >>> format_csv(Statement, dataset.statements)   # doctest: +SKIP
+    'slug,subject,indicator,value,qualifier,as_of,quote,sources\\n...'
+    """
+    names = sorted(columns(record_type), key=lambda name: name == "sources")  # sources last
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(names)
+    for record in records:
+        values = record_fields(record)
+        writer.writerow([SEPARATOR.join(v) if isinstance(v := values.get(name, ""), list) else v
+                         for name in names])
+    return buffer.getvalue()
 
 
 def _read_csv(path: Path, record_type: type[Record], reading: _Reading) -> None:

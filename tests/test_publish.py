@@ -164,3 +164,14 @@ def test_the_store_in_memory_equals_the_store_on_disk(release_dir: Path) -> None
     memory = load_in_memory(release.path / "dumps" / "lod-ikz.nq.gz")
     assert set(memory.quads_for_pattern(None, None, None, None)) == set(
         disk.quads_for_pattern(None, None, None, None))
+
+
+def test_written_files_follow_the_umask(tmp_path: Path) -> None:
+    from lod.files import write_atomically
+
+    previous = os.umask(0o022)
+    try:
+        write_atomically(tmp_path / "out.ttl", b"x")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "out.ttl").stat().st_mode & 0o777 == 0o644

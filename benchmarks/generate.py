@@ -18,7 +18,7 @@ import random
 from collections.abc import Iterable
 from pathlib import Path
 
-from lod.model import RECORD_TYPES, columns
+from lod.records.model import RECORD_TYPES, columns
 
 # Share of Germany's ~10,800 municipalities per Land (01 Schleswig-Holstein … 16 Thüringen).
 LAND_MUNICIPALITIES = {1: 1106, 2: 1, 3: 941, 4: 2, 5: 396, 6: 421, 7: 2301, 8: 1101, 9: 2056,

@@ -1,5 +1,5 @@
-"""SHACL validation: pySHACL (`lod.validate`) against the shapes compiled to SPARQL
-(`lod.shacl_compiler`), on the same generated data in the same run.
+"""SHACL validation: pySHACL (`lod.validation.pyshacl`) against the shapes compiled to SPARQL
+(`lod.validation.compiler`), on the same generated data in the same run.
 
     python benchmarks/validation.py                                  # scales 0.01, 0.1 and 1
     python benchmarks/validation.py --scale 0.1 --scale 2.5 --pyshacl-up-to 0.1
@@ -30,9 +30,9 @@ from rdflib import Graph
 
 import lod
 from lod.schemes import ontology_graph
-from lod.shacl_compiler import compile_shapes, validate_graph_fast, validate_store
-from lod.store import quads
-from lod.validate import ValidationResult, shapes_graph, validate_graph
+from lod.rdf.store import quads
+from lod.validation.compiler import compile_shapes, validate_graph_fast, validate_store
+from lod.validation.pyshacl import ValidationResult, shapes_graph, validate_graph
 
 HERE = Path(__file__).resolve().parent
 T = TypeVar("T")

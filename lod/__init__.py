@@ -6,10 +6,10 @@
 True
 """
 
-from .errors import InputError, LodError, Problem, UsageError
-from .formats import RdfFormat
-from .mapping import IriMinter, record_iris, to_graph, triples
-from .model import (
+from lod.errors import InputError, LodError, Problem, UsageError
+from lod.formats import RdfFormat
+from lod.rdf.mapping import IriMinter, record_iris, to_graph, triples
+from lod.records.model import (
     Cooperation,
     Dataset,
     Event,
@@ -24,12 +24,12 @@ from .model import (
     Tenure,
     check_dataset,
 )
-from .pipeline import CheckedData, check_records
-from .publish import Release, build_release, open_release
-from .schemes import load_schemes
-from .settings import Settings
-from .sources import read_records
-from .validate import ValidationReport, ValidationResult, validate_graph
+from lod.records.sources import read_records
+from lod.release.publish import Release, build_release, open_release
+from lod.schemes import load_schemes
+from lod.settings import Settings
+from lod.validation.pipeline import CheckedData, check_records
+from lod.validation.pyshacl import ValidationReport, ValidationResult, validate_graph
 
 __version__ = "0.1.0"
 

@@ -1,5 +1,5 @@
 """``python -m lod`` is the ``lod`` command."""
 
-from .cli import main
+from lod.cli import main
 
 main()

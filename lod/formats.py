@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from pathlib import Path
 
-from .errors import UsageError
+from lod.errors import UsageError
 
 
 class RdfFormat(Enum):

@@ -8,8 +8,8 @@ from functools import cache
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 
-from .resources import turtle_files
-from .vocab import IKZ
+from lod.resources import turtle_files
+from lod.vocab import IKZ
 
 
 @dataclass(frozen=True, slots=True)

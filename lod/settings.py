@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import UsageError
-from .service_gateway import FederationPolicy
-from .vocab import DEFAULT_BASE_IRI
+from lod.errors import UsageError
+from lod.vocab import DEFAULT_BASE_IRI
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,13 +95,6 @@ class Settings:
     remote_user: str = field(default="", repr=False)
     remote_password: str = field(default="", repr=False)
     remote_token: str = field(default="", repr=False)
-
-    def federation_policy(self) -> FederationPolicy | None:
-        """The SERVICE policy, or None when federation is off."""
-        if not self.federation:
-            return None
-        return FederationPolicy.of(endpoints=self.federation_endpoints, networks=self.federation_networks,
-                                   timeout=self.federation_timeout, max_rows=self.federation_max_rows)
 
     def __post_init__(self) -> None:
         for name in ("base_iri", "public_url"):

@@ -31,7 +31,7 @@ def minimal(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def release_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A release built once from the minimal fixture, shared by the tests that only read it."""
-    from lod.publish import build_release
+    from lod.release.publish import build_release
     from lod.settings import Settings
 
     directory = tmp_path_factory.mktemp("release")

@@ -11,9 +11,9 @@ import pyoxigraph as ox
 import pytest
 
 from lod import InputError
-from lod.publish import CURRENT, NotPublishable, Release, build_release, open_release
+from lod.rdf.store import open_store
+from lod.release.publish import CURRENT, NotPublishable, Release, build_release, open_release
 from lod.settings import Settings
-from lod.store import open_store
 
 from .conftest import FIXTURES
 

@@ -21,9 +21,9 @@ from rdflib import Literal
 from rdflib.namespace import XSD
 
 from lod import read_records
-from lod.mapping import number_literal
-from lod.model import Cooperation, Dataset, Event, Person, Record, Source, Statement
-from lod.publish import build_release, open_release
+from lod.rdf.mapping import number_literal
+from lod.records.model import Cooperation, Dataset, Event, Person, Record, Source, Statement
+from lod.release.publish import build_release, open_release
 from lod.settings import Settings
 
 from .conftest import ROOT, SHARED
@@ -93,7 +93,7 @@ def test_title_as_printed(seeds: Path, source: Source) -> None:
 
 @pytest.mark.parametrize("statement", by_slug(QUOTED))
 def test_quote_is_verbatim_in_the_cited_seed(seeds: Path, statement: Statement) -> None:
-    # The quote is published in the language of the first source (lod.mapping): it is that
+    # The quote is published in the language of the first source (lod.rdf.mapping): it is that
     # source's sentence.
     first = sources()[statement.sources[0]]
     assert first.document, f"statements.csv {statement.slug}: its first source {first.slug} has no document"

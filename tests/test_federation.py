@@ -1,4 +1,4 @@
-"""lod.federation and `lod query` against real endpoints on 127.0.0.1: `lod serve`, and tiny HTTP
+"""lod.remote.client and `lod query` against real endpoints on 127.0.0.1: `lod serve`, and tiny HTTP
 servers that answer as scripted (busy, then ready; never)."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from rdflib.compare import isomorphic
 
 from lod.cli import cli
 from lod.errors import UsageError
-from lod.federation import (
+from lod.remote.client import (
     Endpoint,
     EndpointError,
     EndpointTimeout,

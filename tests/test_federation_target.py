@@ -11,8 +11,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from lod.publish import open_release
-from lod.store import open_store, select
+from lod.rdf.store import open_store, select
+from lod.release.publish import open_release
 
 from .conftest import ServerFactory
 

@@ -19,10 +19,10 @@ from rdflib.namespace import RDF, XSD
 
 from lod import InputError, read_records
 from lod.cli import cli
-from lod.gemeinden import FOLDER, import_gemeinden
-from lod.gv100ad import RecordType, parse_directory, read_directory
-from lod.mapping import to_graph
-from lod.pipeline import check_records
+from lod.rdf.mapping import to_graph
+from lod.records.gemeinden import FOLDER, import_gemeinden
+from lod.records.gv100ad import RecordType, parse_directory, read_directory
+from lod.validation.pipeline import check_records
 from lod.vocab import ADMS, IKZ, ORG, SCHEMA
 
 ROOT = Path(__file__).parent.parent

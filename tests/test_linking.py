@@ -23,8 +23,9 @@ from click.testing import CliRunner
 from lod import read_records
 from lod.cli import cli
 from lod.errors import InputError
-from lod.federation import Endpoint, LocalRelease, QuerySource
-from lod.linking import (
+from lod.release.publish import build_release
+from lod.remote.client import Endpoint, LocalRelease, QuerySource
+from lod.remote.linking import (
     PROPOSAL_COLUMNS,
     Link,
     Method,
@@ -33,7 +34,6 @@ from lod.linking import (
     propose_wikidata_links,
     read_accepted,
 )
-from lod.publish import build_release
 from lod.settings import Settings
 
 from .conftest import free_port

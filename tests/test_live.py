@@ -16,8 +16,8 @@ import pyoxigraph as ox
 import pytest
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 
-from lod.publish import open_release
-from lod.store import ONTOLOGY_GRAPH, open_store
+from lod.rdf.store import ONTOLOGY_GRAPH, open_store
+from lod.release.publish import open_release
 
 from .conftest import ServerFactory, free_port, wait_until_healthy
 
@@ -126,7 +126,15 @@ def test_void_over_http(server: str) -> None:
     request = urllib.request.Request(f"{server}.well-known/void", headers={"Accept": "application/ld+json"})
     with urllib.request.urlopen(request, timeout=10) as response:
         document = json.loads(response.read())
-    assert document
+    graph = ox.Store()
+    graph.load(json.dumps(document).encode(), format=ox.RdfFormat.JSON_LD)
+    void = "http://rdfs.org/ns/void#"
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    datasets = [s.subject for s in graph.quads_for_pattern(None, rdf_type,
+                                                             ox.NamedNode(f"{void}Dataset"))]
+    assert datasets
+    triples = [q.object for q in graph.quads_for_pattern(None, ox.NamedNode(f"{void}triples"), None)]
+    assert triples and all(int(t.value) > 0 for t in triples)
 
 
 def test_no_process_outlives_the_server(release_dir: Path) -> None:

@@ -1,4 +1,4 @@
-"""VoID, DCAT-AP.de catalog and SPARQL service description of a release (lod.metadata).
+"""VoID, DCAT-AP.de catalog and SPARQL service description of a release (lod.release.metadata).
 
 The catalog is also checked against GovData's official ``v30_de_spec`` shapes when the reference
 copies in ``../shared/reference`` are there; without them that test is skipped.
@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 
-import lod.metadata
+import lod.release.metadata
 from lod.errors import UsageError
 from lod.formats import RdfFormat
-from lod.metadata import (
+from lod.release.metadata import (
     DCAT,
     DCATDE,
     FORMAT_TERMS,
@@ -299,7 +299,9 @@ def test_bad_input_is_refused(build: Callable[[], object], message: str) -> None
 
 def test_created_in_another_timezone_is_accepted() -> None:
     created = datetime(2026, 11, 25, 17, 10, tzinfo=timezone(timedelta(hours=1)))
-    replace(RELEASE, created=created)
+    catalog = catalog_graph(replace(RELEASE, created=created), public_url=URL, base_iri=BASE)
+    stamps = {str(o) for o in catalog.objects(None, DCTERMS.modified)}
+    assert stamps == {"2026-11-25T17:10:00+01:00"}
 
 
 def test_dump_media_type_is_the_rdf_inside() -> None:
@@ -308,15 +310,15 @@ def test_dump_media_type_is_the_rdf_inside() -> None:
 
 
 def test_metadata_imports_neither_web_nor_cli() -> None:
-    code = ("import sys, lod.metadata; "
+    code = ("import sys, lod.release.metadata; "
             "print(','.join(m for m in ('flask', 'click', 'werkzeug') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == ""
 
 
 def test_metadata_does_not_import_pyshacl() -> None:
-    # The package imports pyshacl for lod.validate, so only the module's own imports can tell.
-    tree = ast.parse(Path(lod.metadata.__file__).read_text(encoding="utf-8"))
+    # The package imports pyshacl for lod.validation.pyshacl, so only the module's own imports can tell.
+    tree = ast.parse(Path(lod.release.metadata.__file__).read_text(encoding="utf-8"))
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
                 for alias in node.names}
     imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
@@ -420,7 +422,7 @@ def test_catalog_against_govdata_v30_de_spec(
     v30_de_spec: Graph, vocabularies: Graph, publisher: Publisher,
     edit: Callable[[Graph], None] | None, conforms: bool,
 ) -> None:
-    from pyshacl import validate  # only here: lod.metadata itself must not need pyshacl
+    from pyshacl import validate  # only here: lod.release.metadata itself must not need pyshacl
 
     data = _catalog(publisher)
     if edit is not None:

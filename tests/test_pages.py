@@ -18,8 +18,8 @@ from flask.testing import FlaskClient
 from rdflib import Graph, Literal
 from rdflib.namespace import RDFS
 
-from lod.describe import iri_ref
-from lod.publish import build_release
+from lod.query.describe import iri_ref
+from lod.release.publish import build_release
 from lod.settings import Settings
 from lod.vocab import IKZ
 from lod.web import create_app

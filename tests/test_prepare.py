@@ -5,8 +5,8 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
+from lod.query.gateway import FederationPolicy, gateway_url
 from lod.query.prepare import READ_ONLY, SERVICE_OFF, QueryInvalid, QueryPreparer, QueryRefused
-from lod.service_gateway import FederationPolicy, gateway_url
 
 BASE = "http://127.0.0.1:8000/sparql"
 

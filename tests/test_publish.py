@@ -13,8 +13,9 @@ import pyoxigraph as ox
 import pytest
 
 from lod import InputError
-from lod import publish as publish_module
-from lod.publish import (
+from lod.rdf.store import ONTOLOGY_GRAPH, load_in_memory, open_store
+from lod.release import publish as publish_module
+from lod.release.publish import (
     CURRENT,
     NotPublishable,
     ReleaseError,
@@ -24,7 +25,6 @@ from lod.publish import (
     verify_checksums,
 )
 from lod.settings import Settings
-from lod.store import ONTOLOGY_GRAPH, load_in_memory, open_store
 
 from .conftest import FIXTURES
 

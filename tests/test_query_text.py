@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lod.query_text import tokens
+from lod.remote.query_text import tokens
 
 
 @pytest.mark.parametrize(("text", "kinds"), [

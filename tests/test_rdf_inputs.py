@@ -18,10 +18,10 @@ from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
-from lod import rdf_inputs
 from lod.errors import InputError, UsageError
 from lod.formats import RdfFormat
-from lod.rdf_inputs import (
+from lod.rdf import inputs as rdf_inputs
+from lod.rdf.inputs import (
     RDF_EXTENSIONS,
     BuildInputs,
     is_rdf_file,
@@ -30,7 +30,7 @@ from lod.rdf_inputs import (
     rdf_format,
     split_inputs,
 )
-from lod.store import ONTOLOGY_GRAPH
+from lod.rdf.store import ONTOLOGY_GRAPH
 
 EX = Namespace("http://example.org/")
 NAMED = URIRef("http://example.org/graph/one")

@@ -33,13 +33,13 @@ from SPARQLWrapper import JSON, N3, SPARQLWrapper
 from werkzeug.test import TestResponse
 
 from lod.errors import UsageError
-from lod.executor import Overloaded, QueryRequest
-from lod.publish import CURRENT, Release, ReleaseError, build_release, open_release
-from lod.remote_publish import _Upload, build_release_remote
-from lod.remote_query import RemoteQueries
-from lod.remote_store import ReleaseGraphs, RemoteStore, control_graph
+from lod.query.executor import Overloaded, QueryRequest
+from lod.rdf.store import ONTOLOGY_GRAPH, open_store
+from lod.release.publish import CURRENT, Release, ReleaseError, build_release, open_release
+from lod.remote.publish import _Upload, build_release_remote
+from lod.remote.queries import RemoteQueries
+from lod.remote.store import ReleaseGraphs, RemoteStore, control_graph
 from lod.settings import Settings
-from lod.store import ONTOLOGY_GRAPH, open_store
 from lod.web import create_app
 
 from .conftest import FIXTURES, ServerFactory, free_port
@@ -315,7 +315,7 @@ def test_the_store_holds_exactly_the_release(oxigraph: str, published: tuple[Set
     assert graphs.data == f"{settings.base_iri}release/{release.manifest.release_id}"
     data = remote_triples(oxigraph, graphs.data)
     assert len(data) == release.manifest.triples > 100
-    # the local default graph holds the vocabulary too (lod.publish merges it for queries)
+    # the local default graph holds the vocabulary too (lod.release.publish merges it for queries)
     assert data == local_triples(release, ox.DefaultGraph()) - local_triples(release, ONTOLOGY_GRAPH)
     assert remote_triples(oxigraph, graphs.vocabulary) == local_triples(release, ONTOLOGY_GRAPH)
     store = RemoteStore.from_settings(settings)

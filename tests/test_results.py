@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from pyoxigraph import BaseDirection, BlankNode, Literal, NamedNode, Quad, QueryResultsFormat, Store, Triple
 
 from lod.errors import UsageError
-from lod.results import (
+from lod.query.results import (
     ResultFormat,
     Term,
     from_label,

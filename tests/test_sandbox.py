@@ -1,4 +1,4 @@
-"""lod.sandbox: a confined query process reaches no network and is bounded in memory.
+"""lod.query.sandbox: a confined query process reaches no network and is bounded in memory.
 
 Confinement cannot be undone, so every check runs in a forked child that reports back over a pipe,
 and every wait is bounded. Each check that something is blocked has its control: the same attempt
@@ -34,8 +34,8 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from lod import sandbox
-from lod.sandbox import Confinement, confine, died_of_memory, probe
+from lod.query import sandbox
+from lod.query.sandbox import Confinement, confine, died_of_memory, probe
 
 CHILD_SECONDS = 30.0
 MB = 1 << 20
@@ -365,7 +365,7 @@ def test_a_confined_process_keeps_unix_sockets_pipes_and_files() -> None:
         named = any(address[4][0] == "127.0.0.1" for address in socket.getaddrinfo("localhost", 80))
         return right.recv(4), os.read(read, 4), first, named
 
-    assert value_of(in_child(check)) == (b"pair", b"pipe", '"""lod.sandbox: a confined query process '
+    assert value_of(in_child(check)) == (b"pair", b"pipe", '"""lod.query.sandbox: a confined query process '
                                          "reaches no network and is bounded in memory.\n", True)
 
 

@@ -13,8 +13,8 @@ import pytest
 from flask.testing import FlaskClient
 from SPARQLWrapper import JSON, SPARQLWrapper
 
+from lod.query.gateway import FederationPolicy, Refused, ServiceForwarder
 from lod.query.prepare import QueryPreparer, QueryRefused
-from lod.service_gateway import FederationPolicy, Refused, ServiceForwarder
 from lod.settings import Settings
 from lod.web import create_app
 

@@ -1,4 +1,5 @@
-"""The compiled SHACL validator (`lod.shacl_compiler`) against pySHACL (`lod.validate`), the reference.
+"""The compiled SHACL validator (`lod.validation.compiler`) against pySHACL
+(`lod.validation.pyshacl`), the reference.
 
 Both must give the same results (focus node, source shape, severity, value, path, and message and
 column too) and the same verdict on: every example of tests/shapes/, the bundled data, the minimal
@@ -26,10 +27,10 @@ from rdflib.namespace import FOAF, RDF, SKOS, XSD
 from rdflib.term import Node
 
 import lod
+from lod.rdf.store import ONTOLOGY_GRAPH, quads, to_oxigraph
 from lod.schemes import ontology_graph
-from lod.shacl_compiler import UnsupportedShape, compile_shapes, validate_graph_fast, validate_store
-from lod.store import ONTOLOGY_GRAPH, quads, to_oxigraph
-from lod.validate import ValidationReport, ValidationResult, shapes_graph, validate_graph
+from lod.validation.compiler import UnsupportedShape, compile_shapes, validate_graph_fast, validate_store
+from lod.validation.pyshacl import ValidationReport, ValidationResult, shapes_graph, validate_graph
 from lod.vocab import SCHEMA, SH
 
 ROOT = Path(__file__).parent.parent

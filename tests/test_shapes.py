@@ -19,7 +19,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
-from lod.validate import ValidationResult, validate_graph
+from lod.validation.pyshacl import ValidationResult, validate_graph
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = Path(__file__).parent / "shapes"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lod import InputError, Organisation, UsageError, read_records
-from lod.sources import record_fields
+from lod.records.sources import record_fields
 
 
 def edit(path: Path, old: str, new: str) -> None:

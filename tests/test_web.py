@@ -370,3 +370,31 @@ def test_a_repeated_query_is_answered_from_the_cache(release_dir: Path) -> None:
     context.queries.execute = None  # type: ignore[method-assign]  # evaluating again would fail
     second = app.test_client().get("/sparql", query_string=params)
     assert second.status_code == 200 and second.data == first.data
+
+
+def test_pages_survive_the_package_being_replaced(release_dir: Path, tmp_path: Path) -> None:
+    """`pip install` of another version under a running server removes the files it was started
+    from: its pages and stylesheet must not depend on them."""
+    import shutil
+    import subprocess
+    import sys
+
+    import lod
+
+    copy = tmp_path / "site"
+    shutil.copytree(Path(lod.__path__[0]), copy / "lod")
+    code = f"""
+import shutil, sys
+sys.path.insert(0, {str(copy)!r})
+from lod.settings import Settings
+from lod.web import create_app
+client = create_app(Settings(release_dir=__import__('pathlib').Path({str(release_dir)!r}))).test_client()
+shutil.rmtree({str(copy / "lod" / "web" / "templates")!r})
+shutil.rmtree({str(copy / "lod" / "web" / "static")!r})
+page = client.get("/", headers={{"Accept": "text/html"}})
+css = client.get("/static/lod.css")
+missing = client.get("/nowhere", headers={{"Accept": "text/html"}})
+print(page.status_code, css.status_code, css.mimetype, missing.status_code, b"<html" in missing.data)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["200", "200", "text/css", "404", "True"], done.stderr[-2000:]

@@ -1,4 +1,7 @@
-"""The query layer: every query is parsed, decided on in its parsed form, and run bounded.
+"""The query layer: every query is parsed (:mod:`lod.sparql`), decided on and prepared
+(:mod:`.prepare`), and run bounded in a confined child process (:mod:`.executor`,
+:mod:`.sandbox`, :mod:`.gateway`); results are serialised (:mod:`.results`) and cached
+(:mod:`.cache`); the queries of pages live here too (:mod:`.describe`).
 
-Owns: preparing a query for the engine (:mod:`.prepare`). Must not import Flask or click.
+Must not import: remote stores, the web or the command line.
 """

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from functools import reduce
 
-from ..sparql import (
+from lod.sparql import (
     IRI,
     Aggregate,
     AlternativePath,
@@ -40,6 +40,7 @@ from ..sparql import (
     Optional,
     Path,
     Pattern,
+    Projection,
     SelectQuery,
     SequencePath,
     Service,
@@ -71,8 +72,8 @@ def certainly_bound(node: Node) -> frozenset[Var]:
     if isinstance(node, Group):
         return frozenset().union(*(certainly_bound(element) for element in node.elements))
     if isinstance(node, TriplesBlock):
-        return frozenset(term for triple in node.triples for term in (triple.subject, triple.predicate, triple.object)
-                         if isinstance(term, Var))
+        terms = (term for t in node.triples for term in (t.subject, t.predicate, t.object))
+        return frozenset(term for term in terms if isinstance(term, Var))
     if isinstance(node, Union):
         return reduce(frozenset.intersection, (certainly_bound(branch) for branch in node.branches))
     if isinstance(node, Graph):
@@ -150,26 +151,26 @@ def substitution_obstacle(elements: Sequence[Element], outer: frozenset[Var]) ->
     body = [element for element in elements if not isinstance(element, Filter)]
     certain: frozenset[Var] = NOTHING
     for element in body:
-        problem = _element_obstacle(element, outer, certain)
+        problem = element_obstacle(element, outer, certain)
         if problem:
             return problem
         certain |= certainly_bound(element)
-    for element in elements:
-        if isinstance(element, Filter):
-            seen = mentioned(element.expression) & outer - certain
+    for condition in elements:
+        if isinstance(condition, Filter):
+            seen = mentioned(condition.expression) & outer - certain
             if seen:
-                return f"a FILTER refers to {_names(seen)}, which the left side may bind and the pattern may not"
+                return f"a FILTER refers to {_names(seen)}, which the left side may bind and its group not"
     return None
 
 
-def _element_obstacle(element: Element, outer: frozenset[Var], before: frozenset[Var]) -> str | None:
+def element_obstacle(element: Element, outer: frozenset[Var], before: frozenset[Var]) -> str | None:
     """Why one element, after elements that certainly bind ``before``, could mean something else
     with bindings of ``outer`` in place."""
     if isinstance(element, TriplesBlock):
         for triple in element.triples:
             ends = {term for term in (triple.subject, triple.object) if isinstance(term, Var)}
             if nullable(triple.predicate) and ends & outer:
-                return f"a path that may be empty ends at {_names(ends & outer)}, which the left side may bind"
+                return f"a path that may be empty ends at {_names(ends & outer)}, bound on the left"
         return None
     if isinstance(element, Group):
         return substitution_obstacle(element.elements, outer)
@@ -210,7 +211,7 @@ def _element_obstacle(element: Element, outer: frozenset[Var], before: frozenset
             return problem
         loose = possibly_bound(element.pattern) & outer - before
         if loose:
-            return f"a MINUS binds {_names(loose)}, which the left side may bind and the pattern before it may not"
+            return f"a MINUS binds {_names(loose)}, which the left side may bind and what precedes may not"
         if not before & certainly_bound(element.pattern):
             return "a MINUS may share no variable with the pattern before it"
         return None
@@ -226,8 +227,30 @@ def _element_obstacle(element: Element, outer: frozenset[Var], before: frozenset
 
 def _pattern_obstacle(pattern: Pattern, outer: frozenset[Var]) -> str | None:
     if isinstance(pattern, SelectQuery):
-        return _element_obstacle(pattern, outer, NOTHING)
+        return element_obstacle(pattern, outer, NOTHING)
     return substitution_obstacle(pattern.elements, outer)
+
+
+def assigned(node: Node) -> frozenset[Var]:
+    """The variables that BIND, VALUES or a sub-SELECT's ``(... AS ?v)`` assign under ``node``,
+    where its solutions can show them (not inside FILTER or a sub-SELECT that hides them):
+    Oxigraph refuses a LATERAL whose pattern assigns a variable of the left side."""
+    if isinstance(node, Bind):
+        return frozenset((node.variable,))
+    if isinstance(node, Values):
+        return frozenset(node.variables)
+    if isinstance(node, SelectQuery):
+        inner = assigned(node.where) | (assigned(node.values) if node.values is not None else NOTHING)
+        named = frozenset(item.variable for item in node.projection or () if isinstance(item, Projection))
+        keys = frozenset(c.variable for c in node.group_by if c.variable is not None)
+        return (inner | named | keys) & projected(node)
+    if isinstance(node, Group):
+        return frozenset().union(*(assigned(element) for element in node.elements))
+    if isinstance(node, Optional | Minus | Lateral | Graph | Service):
+        return assigned(node.pattern)
+    if isinstance(node, Union):
+        return frozenset().union(*(assigned(branch) for branch in node.branches))
+    return NOTHING
 
 
 def anchors(elements: Sequence[Element]) -> frozenset[Var]:

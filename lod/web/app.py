@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import mimetypes
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+from flask import Flask, Response, abort, request
+from jinja2 import DictLoader
 
-from ..publish import Release
-from ..settings import Settings
-from . import catalog, downloads, errors, linked_data, sparql
-from .context import LodContext, ReleaseHolder
+from lod.release.publish import Release
+from lod.settings import Settings
+from lod.web import catalog, downloads, errors, linked_data, sparql
+from lod.web.context import LodContext, ReleaseHolder
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -39,7 +43,8 @@ def create_app(settings: Settings | None = None, release: Release | None = None)
 
     Usable under any WSGI server; ``lod serve`` runs it under waitress."""
     settings = settings or Settings.load()
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)
+    _hold_in_memory(app)
     app.debug = False  # Flask would take FLASK_DEBUG from the environment; never in production
     # URL-encoding can triple a query's size; the decoded query is checked against the limit.
     body_limit = 3 * settings.max_query_bytes + 4096
@@ -55,6 +60,30 @@ def create_app(settings: Settings | None = None, release: Release | None = None)
 
     app.wsgi_app = CommonHeaders(app.wsgi_app)  # type: ignore[method-assign]
     return app
+
+
+_HERE = Path(__file__).parent
+
+
+def _hold_in_memory(app: Flask) -> None:
+    """Templates and static files are read once, as the app is made: a running server keeps
+    working when its package files are replaced under it (``pip install`` of another version)."""
+    templates = {p.name: p.read_text(encoding="utf-8") for p in (_HERE / "templates").glob("*.html")}
+    app.jinja_loader = DictLoader(templates)
+    files = {p.name: p.read_bytes() for p in (_HERE / "static").iterdir() if p.is_file()}
+
+    def static(filename: str) -> Response:
+        body = files.get(filename)
+        if body is None:
+            abort(404)
+        response = Response(body, mimetype=mimetypes.guess_type(filename)[0] or "application/octet-stream")
+        response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+        response.cache_control.public = True
+        response.cache_control.max_age = 3600
+        response.make_conditional(request)
+        return response
+
+    app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=static)
 
 
 class CommonHeaders:

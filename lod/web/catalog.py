@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, render_template, request
 from rdflib import Graph
 
-from ..errors import LodError
-from ..negotiation import negotiate
-from .context import LocalQueries, lod_context
-from .errors import error_response
-from .rdf_response import graph_response, rdf_media_types
+from lod.errors import LodError
+from lod.negotiation import negotiate
+from lod.web.context import LocalQueries, lod_context
+from lod.web.errors import error_response
+from lod.web.rdf_response import graph_response, rdf_media_types
 
 blueprint = Blueprint("catalog", __name__)
 

@@ -16,18 +16,19 @@ import pyoxigraph as ox
 from flask import Flask, current_app
 from rdflib import Graph
 
-from ..errors import LodError, UsageError
-from ..executor import ExecutorPool, QueryLimits, QueryOutcome, QueryRequest
-from ..formats import RdfFormat
-from ..metadata import service_description
-from ..publish import CURRENT, Release, describe_release, load_release, open_release
-from ..query.prepare import QueryPreparer
-from ..remote_query import RemoteQueries
-from ..remote_store import RemoteStore
-from ..result_cache import ResultCache, request_key
-from ..sandbox import probe
-from ..settings import Settings
-from ..store import load_in_memory
+from lod.errors import LodError, UsageError
+from lod.formats import RdfFormat
+from lod.query.cache import ResultCache, request_key
+from lod.query.executor import ExecutorPool, QueryLimits, QueryOutcome, QueryRequest
+from lod.query.gateway import FederationPolicy
+from lod.query.prepare import QueryPreparer
+from lod.query.sandbox import probe
+from lod.rdf.store import load_in_memory
+from lod.release.metadata import service_description
+from lod.release.publish import CURRENT, Release, describe_release, load_release, open_release
+from lod.remote.queries import RemoteQueries
+from lod.remote.store import RemoteStore
+from lod.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ def query_runner(settings: Settings) -> Queries:
         return RemoteQueries(remote, slots=settings.query_slots, wait=settings.queue_wait,
                              timeout=settings.query_timeout, max_rows=settings.max_rows,
                              max_bytes=settings.remote_max_mb * 1_000_000)
-    federation = settings.federation_policy()
+    federation = FederationPolicy.from_settings(settings)
     confinement = probe()
     log.info("query processes: %s", confinement.summary())
     if federation is not None and not confinement.may_federate:
@@ -142,7 +143,7 @@ class LodContext:
         self._metadata: tuple[str, Metadata] | None = None
         self.queries = query_runner(settings)
         self.preparer = QueryPreparer(base_iri=f"{settings.public_url}sparql",
-                                      federation=settings.federation_policy())
+                                      federation=FederationPolicy.from_settings(settings))
 
         self.results = ResultCache(max_bytes=settings.result_cache_mb * 1024 * 1024)
 

@@ -10,8 +10,8 @@ import base64
 
 from flask import Blueprint, Response, send_file
 
-from .context import lod_context
-from .errors import error_response
+from lod.web.context import lod_context
+from lod.web.errors import error_response
 
 blueprint = Blueprint("downloads", __name__)
 

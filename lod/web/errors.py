@@ -15,9 +15,9 @@ from http import HTTPStatus
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import LodError
-from ..executor import Overloaded
-from ..negotiation import negotiate
+from lod.errors import LodError
+from lod.negotiation import negotiate
+from lod.query.executor import Overloaded
 
 log = logging.getLogger(__name__)
 

@@ -11,15 +11,15 @@ import re
 
 from flask import Blueprint, Response, request
 
-from ..executor import QueryRequest
-from ..formats import RdfFormat
-from ..negotiation import negotiate
-from ..vocab import IKZ
-from . import pages
-from .context import lod_context
-from .errors import error_response
-from .rdf_response import DOCUMENT_FORMATS, rdf_media_types
-from .sparql import outcome_response
+from lod.formats import RdfFormat
+from lod.negotiation import negotiate
+from lod.query.executor import QueryRequest
+from lod.vocab import IKZ
+from lod.web import pages
+from lod.web.context import lod_context
+from lod.web.errors import error_response
+from lod.web.rdf_response import DOCUMENT_FORMATS, rdf_media_types
+from lod.web.sparql import outcome_response
 
 blueprint = Blueprint("linked_data", __name__)
 

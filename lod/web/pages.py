@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Response, render_template, request
 
-from ..describe import LABEL_PROPERTIES, MembershipRow, ResourceView, Statement, Term, describe
-from ..vocab import DCTERMS, SCHEMA, SKOS, XSD
-from .context import lod_context
-from .rdf_response import DOCUMENT_FORMATS
+from lod.query.describe import LABEL_PROPERTIES, MembershipRow, ResourceView, Statement, Term, describe
+from lod.vocab import DCTERMS, SCHEMA, SKOS, XSD
+from lod.web.context import lod_context
+from lod.web.rdf_response import DOCUMENT_FORMATS
 
 LANGUAGES = ("de", "en")
 
@@ -93,7 +93,7 @@ def any_dated(rows: list[MembershipRow]) -> bool:
 
 
 def resource_page(iri: str, *, path: str) -> Response:
-    from .linked_data import local_path  # the routes import this module
+    from lod.web.linked_data import local_path  # the routes import this module
 
     context = lod_context()
     view = describe(context.select, iri)

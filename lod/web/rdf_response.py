@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response
 from rdflib import Graph
 
-from ..formats import RdfFormat
+from lod.formats import RdfFormat
 
 DOCUMENT_FORMATS = (RdfFormat.TURTLE, RdfFormat.JSONLD, RdfFormat.NTRIPLES, RdfFormat.RDFXML)
 """What a document about a resource, VoID or the catalog can be had as; the first is the default."""

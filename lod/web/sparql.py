@@ -16,12 +16,12 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request
 from werkzeug.http import quote_etag
 
-from ..executor import QueryOutcome, QueryRequest
-from ..negotiation import negotiate
-from ..query.prepare import READ_ONLY, QueryInvalid, QueryRefused
-from .context import lod_context
-from .errors import error_response
-from .rdf_response import graph_response, rdf_media_types
+from lod.negotiation import negotiate
+from lod.query.executor import QueryOutcome, QueryRequest
+from lod.query.prepare import READ_ONLY, QueryInvalid, QueryRefused
+from lod.web.context import lod_context
+from lod.web.errors import error_response
+from lod.web.rdf_response import graph_response, rdf_media_types
 
 blueprint = Blueprint("sparql", __name__)
 

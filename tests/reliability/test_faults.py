@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from lod.publish import BUILDS, build_release, open_release, verify_checksums
+from lod.release.publish import BUILDS, build_release, open_release, verify_checksums
 from lod.settings import Settings
 
 from ..conftest import FIXTURES, ServerFactory
@@ -24,26 +24,42 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def bigger_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Generated data that takes a few seconds to build, so that a kill lands mid-way."""
+    """Generated data: a killed build has real work under way at every stage."""
     data = tmp_path_factory.mktemp("generated")
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--scale", "0.01",
                     "--out", str(data)], check=True, capture_output=True)
     return data
 
 
-@pytest.mark.parametrize("after", [0.2, 0.6, 1.0, 1.6, 2.4])
-def test_a_build_killed_at_any_moment_leaves_the_release_intact(tmp_path: Path, bigger_data: Path,
-                                                                after: float) -> None:
+KILLED_BUILD = """
+import os, signal, sys
+from pathlib import Path
+from lod.release.publish import build_release
+from lod.settings import Settings
+stage = sys.argv[3]
+
+def die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+def progress(message: str) -> None:  # the build says each stage as it begins it
+    if message.startswith(stage):
+        die()
+
+build_release([Path(sys.argv[1])], settings=Settings(release_dir=Path(sys.argv[2])), allow_warnings=True,
+              progress=progress, before_switch=lambda *_: die() if stage == "switching" else None)
+"""
+
+
+@pytest.mark.parametrize("stage", ["reading", "mapping", "validating", "describing", "switching"])
+def test_a_build_killed_at_any_stage_leaves_the_release_intact(tmp_path: Path, bigger_data: Path,
+                                                               stage: str) -> None:
     releases = tmp_path / "releases"
     before = build_release(FIXTURES / "minimal", settings=Settings(release_dir=releases), allow_warnings=True)
-    build = subprocess.Popen([sys.executable, "-m", "lod", "build", str(bigger_data), "--release-dir",
-                              str(releases), "--allow-warnings"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(after)  # the moment of the kill is the test's parameter
-    build.send_signal(signal.SIGKILL)
-    build.wait()
+    killed = subprocess.run([sys.executable, "-c", KILLED_BUILD, str(bigger_data), str(releases), str(stage)],
+                            capture_output=True, text=True, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr  # it died where it was told to
     served = open_release(releases)
-    assert served.path == before.path or served.manifest.triples > before.manifest.triples
+    assert served.path == before.path  # the kill came before the switch: the old release is served
     assert verify_checksums(served) == []
     after_build = build_release(FIXTURES / "minimal", settings=Settings(release_dir=releases),
                                 allow_warnings=True)

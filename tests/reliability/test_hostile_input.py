@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lod import InputError, read_records, record_iris, to_graph, validate_graph
-from lod.model import RECORD_TYPES
+from lod.records.model import RECORD_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 MINIMAL = ROOT / "tests" / "fixtures" / "minimal"

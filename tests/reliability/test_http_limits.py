@@ -6,8 +6,15 @@ from __future__ import annotations
 import pytest
 from waitress.adjustments import Adjustments
 
-from lod.http_server import MAX_FIELDS, MAX_HEADER_BYTES, MAX_LINE, LimitedParser, adjustments, combined_line
 from lod.settings import Settings
+from lod.web.http_server import (
+    MAX_FIELDS,
+    MAX_HEADER_BYTES,
+    MAX_LINE,
+    LimitedParser,
+    adjustments,
+    combined_line,
+)
 
 BODY_LIMIT = 1000
 ADJUSTMENTS = Adjustments(**adjustments(Settings(), body_limit=BODY_LIMIT))

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from lod.executor import QueryExecutor, QueryLimits, QueryRequest
-from lod.publish import open_release
+from lod.query.executor import QueryExecutor, QueryLimits, QueryRequest
+from lod.release.publish import open_release
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 
@@ -33,7 +33,7 @@ def test_a_crashed_query_process_is_logged_with_its_cause(release_dir: Path,
 
         killer = threading.Thread(target=crash)
         killer.start()
-        with caplog.at_level(logging.ERROR, logger="lod.executor"):
+        with caplog.at_level(logging.ERROR, logger="lod.query.executor"):
             outcome = executor.execute(store, QueryRequest(SLOW, formats=("json",)))
         killer.join()
         assert outcome.status == 500 and "log" in (outcome.message or "")

@@ -1,0 +1,241 @@
+"""The ``lod`` command line: each command a few lines over the library."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from lod import __version__
+from lod.errors import InputError, LodError
+from lod.files import write_atomically
+from lod.formats import RdfFormat
+from lod.records.sources import read_records
+from lod.release.publish import CURRENT, NotPublishable, Release, ReleaseError, build_release, open_release
+from lod.remote.publish import build_release_remote, check_served
+from lod.settings import Settings
+from lod.validation.pipeline import ENGINES, CheckedData, check_records
+from lod.validation.report import format_problems, format_text, to_json
+from lod.vocab import DEFAULT_BASE_IRI
+
+EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
+
+# Options default to None: a setting not given on the command line comes from the environment, the
+# settings file or the defaults, in that order, the same way for every command (Settings.load).
+base_iri_option = click.option(
+    "--base-iri", help=f"Base under which data IRIs are minted ({{base}}id/{{type}}/{{slug}}); default "
+                       f"{DEFAULT_BASE_IRI} (setting base_iri, env LOD_BASE_IRI).")
+config_option = click.option(
+    "--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML settings file (env LOD_CONFIG).")
+data_argument = click.argument(
+    "data", type=click.Path(exists=True, path_type=Path), default="data", required=False)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="lod")
+def cli() -> None:
+    """Publish organisations and their cooperations as validated Linked Open Data."""
+
+
+def _check(data: Path, base_iri: str, *, json_errors: bool = False, engine: str = "compiled",
+           ) -> CheckedData:
+    try:
+        return check_records(read_records(data), base_iri=base_iri, engine=engine)
+    except InputError as error:
+        if json_errors:
+            click.echo(to_json([], error.problems), nl=False)
+        click.echo(format_problems(error.problems), err=True, nl=False)
+        sys.exit(EXIT_INVALID)
+
+
+@cli.command()
+@data_argument
+@click.option("--format", "output", type=click.Choice(["text", "turtle", "json"]), default="text",
+              show_default=True, help="text for people; the SHACL report as Turtle or JSON.")
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--engine", type=click.Choice(ENGINES), default="compiled", show_default=True,
+              help="compiled: the shapes as SPARQL over Oxigraph; pyshacl: the reference validator.")
+@base_iri_option
+@config_option
+def validate(data: Path, output: str, strict: bool, engine: str, base_iri: str | None,
+             config: Path | None) -> None:
+    """Check DATA (a directory of CSV files or a JSON file; default data/).
+
+    Exit status: 0 conforms, 1 input errors or violations (or warnings with --strict),
+    2 usage or runtime error."""
+    settings = Settings.load(config=config, base_iri=base_iri)
+    checked = _check(data, settings.base_iri, json_errors=output == "json", engine=engine)
+    if output == "turtle":
+        click.echo(checked.report.graph.serialize(format="turtle"), nl=False)
+    elif output == "json":
+        click.echo(to_json(checked.findings), nl=False)
+    else:
+        click.echo(format_text(checked.findings), nl=False)
+    sys.exit(EXIT_OK if checked.publishable(strict=strict) else EXIT_INVALID)
+
+
+@cli.command()
+@data_argument
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="File to write; '-' for standard output.")
+@click.option("--format", "fmt", type=click.Choice([f.label for f in RdfFormat]),
+              help="RDF format; by default from the output file's extension.")
+@click.option("--allow-violations", is_flag=True, help="Export even if the data does not conform.")
+@base_iri_option
+@config_option
+def export(data: Path, output: Path, fmt: str | None, allow_violations: bool, base_iri: str | None,
+           config: Path | None) -> None:
+    """Write the graph of DATA as Turtle, N-Triples, JSON-LD or RDF/XML.
+
+    Nothing is written when the input has errors or (without --allow-violations) violations."""
+    rdf_format = RdfFormat.from_label(fmt) if fmt else (
+        RdfFormat.TURTLE if str(output) == "-" else RdfFormat.from_path(output)[0])
+    checked = _check(data, Settings.load(config=config, base_iri=base_iri).base_iri)
+    if not checked.publishable() and not allow_violations:
+        click.echo(format_text(checked.findings), err=True, nl=False)
+        click.echo("not exported: the data has violations", err=True)
+        sys.exit(EXIT_INVALID)
+    payload = checked.graph.serialize(format=rdf_format.rdflib_name, encoding="utf-8")
+    if str(output) == "-":
+        sys.stdout.buffer.write(payload)
+        return
+    write_atomically(output, payload)
+    click.echo(f"wrote {len(checked.graph)} triples to {output}", err=True)
+
+
+release_dir_option = click.option(
+    "--release-dir", type=click.Path(file_okay=False, path_type=Path),
+    help="Where releases are written and served from (default ./release; env LOD_RELEASE_DIR).")
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@release_dir_option
+@click.option("--allow-warnings", is_flag=True, help="Publish data that has warnings (never violations).")
+@base_iri_option
+@config_option
+def build(inputs: tuple[Path, ...], release_dir: Path | None, allow_warnings: bool, base_iri: str | None,
+          config: Path | None) -> None:
+    """Validate INPUTS (default data/) and publish them as a new release: store, dumps, VoID, DCAT.
+
+    INPUTS are a directory of CSV files or a JSON file of records, RDF files (.ttl, .nt, .nq,
+    .trig, .rdf, .jsonld, each optionally .gz), or records beside RDF files. The release served
+    before stays intact until the new one is complete."""
+    settings = Settings.load(config=config, release_dir=release_dir, base_iri=base_iri)
+    release = _build(inputs or (settings.data_dir,), settings, allow_warnings)
+    click.echo(f"release {release.manifest.release_id}: {release.manifest.triples} triples in {release.path}")
+
+
+def _build(inputs: Sequence[Path], settings: Settings, allow_warnings: bool) -> Release:
+    progress = (lambda message: click.echo(f"… {message}", err=True)) if sys.stderr.isatty() else None
+    # With a remote store, the release is uploaded and switched there before it is switched here.
+    build = build_release_remote if settings.remote_query_url else build_release
+    try:
+        return build(inputs, settings=settings, allow_warnings=allow_warnings, progress=progress)
+    except InputError as error:
+        click.echo(format_problems(error.problems), err=True, nl=False)
+        sys.exit(EXIT_INVALID)
+    except NotPublishable as error:
+        click.echo(error.report_text, err=True, nl=False)
+        click.echo("not published: the data does not validate (warnings need --allow-warnings)", err=True)
+        sys.exit(EXIT_INVALID)
+
+
+@cli.command()
+@click.option("--host", help="Address to bind (default 127.0.0.1; env LOD_HOST).")
+@click.option("--port", type=int, help="Port (default 8000; env LOD_PORT).")
+@click.option("--workers", type=int, help="Worker processes (default 2; env LOD_WORKERS).")
+@release_dir_option
+@config_option
+def serve(host: str | None, port: int | None, workers: int | None, release_dir: Path | None,
+          config: Path | None) -> None:
+    """Serve the current release (waitress in pre-forked workers); build one from data/ first if
+    there is none."""
+    settings = Settings.load(config=config, host=host, port=port, workers=workers,
+                             release_dir=release_dir)
+    # Checked (or built) in a process of its own: RocksDB must never be opened in the process
+    # the server forks its workers from, as its threads do not survive a fork.
+    preparation = multiprocessing.get_context("fork").Process(target=_prepare, args=(settings,))
+    preparation.start()
+    preparation.join()
+    if preparation.exitcode:
+        sys.exit(preparation.exitcode)
+    from lod.web.serve import serve as run_server  # the HTTP server is only needed here
+
+    run_server(settings)
+
+
+def _prepare(settings: Settings) -> None:
+    """Check the current release, or build one from the data directory if there is none; with a
+    remote store, check that it holds that release."""
+    try:
+        release = open_release(settings.release_dir)
+    except ReleaseError as error:
+        if (settings.release_dir / CURRENT).exists():
+            # A release that is there but broken is reported, not silently replaced.
+            click.echo(f"error: {error}", err=True)
+            sys.exit(EXIT_ERROR)
+        click.echo(f"no release in {settings.release_dir}; building one from {settings.data_dir}", err=True)
+        try:
+            release = _build((settings.data_dir,), settings, allow_warnings=False)
+        except LodError as failure:
+            click.echo(f"error: {failure}", err=True)
+            sys.exit(EXIT_ERROR)
+    try:
+        check_served(settings, release)
+    except ReleaseError as failure:
+        click.echo(f"error: {failure}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+@cli.group(name="import")
+def import_group() -> None:
+    """Import records from official directories into a data directory."""
+
+
+@import_group.command(name="gemeinden")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--into", type=click.Path(exists=True, file_okay=False, path_type=Path), default="data",
+              show_default=True, help="The data directory; the records go to its gemeindeverzeichnis/.")
+@click.option("--encoding", default="utf-8", show_default=True,
+              help="The file's encoding: utf-8 as Destatis publishes it, latin-1 for older files.")
+def import_gemeinden_command(file: Path, into: Path, encoding: str) -> None:
+    """Import Destatis' Gemeindeverzeichnis, a GV100AD FILE, and report what changed.
+
+    Exit status: 0 imported (or nothing changed), 1 the file has errors, 2 usage error."""
+    from lod.records.gemeinden import import_gemeinden
+
+    try:
+        report = import_gemeinden(file, into=into, encoding=encoding)
+    except InputError as error:
+        click.echo(format_problems(error.problems), err=True, nl=False)
+        sys.exit(EXIT_INVALID)
+    for line in report.lines():
+        click.echo(line)
+
+
+def main() -> None:
+    """Entry point: library errors become a message and exit status 2, never a traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(EXIT_ERROR)
+    except click.exceptions.Abort:
+        sys.exit(EXIT_ERROR)
+    except LodError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+# The federation commands live in their own module; registered last, as they import the group.
+from lod.cli.federation import link, query  # noqa: E402
+
+cli.add_command(query)
+cli.add_command(link)

@@ -1,0 +1,370 @@
+"""What a page about one resource shows, gathered with a few SPARQL queries.
+
+The queries run through a ``select`` function (SPARQL JSON bindings in, rows out), so this module
+works against any endpoint; the web layer only renders the :class:`ResourceView`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from lod.vocab import IKZ, ORG, PROV, RDF, RDFS, SCHEMA, TIME, VCARD
+
+Binding = dict[str, dict[str, str]]
+Select = Callable[[str], list[Binding]]
+
+LABEL_PROPERTIES = (
+    "http://www.w3.org/2004/02/skos/core#prefLabel",
+    "http://www.w3.org/2000/01/rdf-schema#label",
+    "http://xmlns.com/foaf/0.1/name",
+    "https://schema.org/name",
+    "http://purl.org/dc/terms/title",
+)
+"""The properties that name a resource, the preferred one first."""
+_LABEL_PATH = "|".join(f"<{p}>" for p in LABEL_PROPERTIES)
+RDF_TYPE = str(RDF.type)
+DERIVED_FROM = str(PROV.wasDerivedFrom)
+MAX_INCOMING = 500
+MAX_MEMBERSHIP_ROWS = 20_000
+"""A membership is a few rows (one per label and role); enough for thousands of members."""
+
+_TIME_VALUES = tuple(str(p) for p in (TIME.inXSDDate, TIME.inXSDgYearMonth, TIME.inXSDgYear))
+_TIME_PATH = "|".join(f"<{p}>" for p in _TIME_VALUES)
+_ADDRESS_LINES = (
+    (str(VCARD["street-address"]),), (str(SCHEMA.streetAddress),),
+    (str(VCARD["postal-code"]), str(VCARD.locality)), (str(SCHEMA.postalCode), str(SCHEMA.addressLocality)),
+    (str(VCARD["country-name"]),), (str(SCHEMA.addressCountry),),
+)
+"""Address properties as the lines of a postal address, in the order they are written."""
+
+# What may not stand between the angle brackets of a SPARQL IRIREF (SPARQL 1.1, section 19.8).
+_NOT_IN_IRIREF = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
+def iri_ref(iri: str) -> str:
+    """``iri`` as a SPARQL IRI reference ``<…>``; raises ValueError for a string that cannot be
+    one, so no text from outside can change a query.
+
+    >>> iri_ref("https://w3id.org/lod-ikz/id/organisation/kgst")
+    '<https://w3id.org/lod-ikz/id/organisation/kgst>'
+    """
+    if not iri or _NOT_IN_IRIREF.search(iri):
+        raise ValueError(f"not an IRI that can be queried: {iri!r}")
+    return f"<{iri}>"
+
+
+@dataclass
+class Labels:
+    """Labels of a term by language; :meth:`best` picks one for a reader's language."""
+
+    by_language: dict[str, str] = field(default_factory=dict)
+
+    def add(self, binding: dict[str, str] | None) -> None:
+        if binding:
+            self.by_language.setdefault(binding.get("xml:lang", ""), binding["value"])
+
+    def pick(self, language: str) -> tuple[str, str] | None:
+        """The best label for ``language`` and the language it is in (``""`` for none)."""
+        for choice in (language, "de", "en", ""):
+            if choice in self.by_language:
+                return choice, self.by_language[choice]
+        return next(iter(self.by_language.items()), None)
+
+    def best(self, language: str) -> str | None:
+        picked = self.pick(language)
+        return picked[1] if picked else None
+
+
+@dataclass
+class Term:
+    """An IRI or literal as a page shows it."""
+
+    value: str
+    kind: str
+    """"uri", "literal" or "bnode"."""
+    language: str | None = None
+    datatype: str | None = None
+    labels: Labels = field(default_factory=Labels)
+    part: Part | None = None
+    """What the resource says about this term when it is one of its hash parts (``#interval``)."""
+
+    @classmethod
+    def of(cls, binding: dict[str, str]) -> Term:
+        return cls(binding["value"], binding["type"], binding.get("xml:lang"), binding.get("datatype"))
+
+
+@dataclass
+class Statement:
+    """A property with its values, as one row of a page."""
+
+    property: Term
+    values: list[Term]
+
+
+@dataclass
+class Period:
+    """When something held: its beginning, its end and the date it was known to hold (literals
+    typed by their precision, ``xsd:gYear`` to ``xsd:date``)."""
+
+    start: Term | None = None
+    end: Term | None = None
+    as_of: Term | None = None
+
+
+@dataclass
+class Part:
+    """A hash part of the resource (``#interval``, ``#site``, ``#address``), folded under the
+    property that points at it."""
+
+    types: list[Term]
+    statements: list[Statement]
+    """What the part says, its own nested parts folded in turn."""
+    period: Period | None = None
+    """Set when the part is a ``time:Interval``."""
+    address: list[list[Term]] | None = None
+    """The lines of a postal address, when the part is an address or a place or site with one."""
+
+
+@dataclass
+class MembershipRow:
+    """One membership, seen from one of its two sides."""
+
+    iri: str
+    party: Term
+    """The other side: the member (on the organisation's page) or the organisation."""
+    roles: list[Term]
+    period: Period
+    post: Term | None
+    """The post held, when the membership is a person's tenure of a post."""
+
+
+@dataclass
+class SourceRef:
+    """A source the resource's statements are taken from."""
+
+    iri: str
+    title: str | None
+    date: str | None
+    title_language: str | None = None
+    date_datatype: str | None = None
+
+
+@dataclass
+class ResourceView:
+    """Everything the page of a resource shows."""
+
+    iri: str
+    labels: Labels
+    types: list[Term]
+    properties: list[Statement]
+    parts: dict[str, list[Statement]]
+    """Hash parts no property of the resource points at (normally none), by their IRI."""
+    incoming: list[Statement]
+    """Resources that point at this one, by the property that points; the memberships of
+    :attr:`members` and :attr:`memberships` are left out here."""
+    sources: list[SourceRef]
+    members: list[MembershipRow] = field(default_factory=list)
+    """Memberships in this organisation or cooperation: its members with their roles."""
+    memberships: list[MembershipRow] = field(default_factory=list)
+    """Memberships of this resource in others: the cooperations it takes part in."""
+
+
+def describe(select: Select, iri: str) -> ResourceView:
+    """Gather the page of ``iri`` with five queries (six for a resource without a name of its
+    own): its triples and their labels, its hash parts, the resources that point at it, its
+    memberships both ways, and its sources."""
+    ref = iri_ref(iri)
+    in_parts = f'STRSTARTS(STR(?s), CONCAT(STR({ref}), "#"))'
+    outgoing = _group(select(f"""
+        SELECT ?p ?o ?pl ?ol WHERE {{
+          {ref} ?p ?o .
+          OPTIONAL {{ ?p <{RDFS.label}> ?pl }}
+          OPTIONAL {{ ?o {_LABEL_PATH} ?ol }}
+        }}"""), value="o")
+    labels = _own_labels(outgoing)
+    if not labels.by_language:
+        for row in select(f"SELECT ?l WHERE {{ {_display_label(ref, '?l')} }}"):
+            labels.add(row.get("l"))
+    types = next((s.values for s in outgoing if s.property.value == RDF_TYPE), [])
+    rows = select(f"""
+        SELECT ?s ?p ?o ?pl ?ol WHERE {{
+          {{ {ref} ?p1 ?s . FILTER({in_parts}) }}
+          UNION {{ {ref} ?p1 ?h . FILTER(STRSTARTS(STR(?h), CONCAT(STR({ref}), "#")))
+                   ?h ?p2 ?s . FILTER({in_parts}) }}
+          ?s ?p ?o .
+          OPTIONAL {{ ?p <{RDFS.label}> ?pl }}
+          OPTIONAL {{ ?o {_LABEL_PATH} ?ol }}
+        }}""")
+    part_rows = {part: _group([r for r in rows if r["s"]["value"] == part], value="o")
+                 for part in sorted({row["s"]["value"] for row in rows})}
+    folded: set[str] = set()
+    properties = [s for s in outgoing if s.property.value not in (RDF_TYPE, DERIVED_FROM)]
+    _fold(properties, part_rows, folded, path=(iri,))
+    parts = {part: statements for part, statements in part_rows.items() if part not in folded}
+    members, memberships = _memberships(select, ref)
+    shown = {row.iri for row in (*members, *memberships)}
+    incoming = _group(select(f"""
+        SELECT ?p ?s ?pl ?ol WHERE {{
+          ?s ?p {ref} .
+          OPTIONAL {{ ?p <{RDFS.label}> ?pl }}
+          {_display_label("?s", "?ol")}
+        }} LIMIT {MAX_INCOMING}"""), value="s")
+    for statement in incoming:
+        statement.values = [term for term in statement.values if term.value not in shown]
+    incoming = [statement for statement in incoming if statement.values]
+    sources = [SourceRef(row["source"]["value"], row.get("title", {}).get("value"),
+                         row.get("date", {}).get("value"), row.get("title", {}).get("xml:lang"),
+                         row.get("date", {}).get("datatype"))
+               for row in select(f"""
+        SELECT ?source ?title ?date WHERE {{
+          {ref} <{DERIVED_FROM}> ?source .
+          OPTIONAL {{ ?source <http://purl.org/dc/terms/title> ?title }}
+          OPTIONAL {{ ?source <http://purl.org/dc/terms/issued> ?date }}
+        }} ORDER BY STR(?date) ?source""")]
+    return ResourceView(iri, labels, types, properties, parts, incoming, sources,
+                        members, memberships)
+
+
+def _display_label(subject: str, out: str) -> str:
+    """A SPARQL pattern that binds ``out`` to a name of ``subject``: its own label, else for a
+    membership its member and its organisation joined by a dash, else for an observation
+    "indicator: qualifier value (date)". Memberships and observations have no name of their
+    own, but people need one, and the label-less resources of a page are mostly these two."""
+    v = out.lstrip("?")
+    membership = f'CONCAT(STR(?ml_{v}), " \N{EN DASH} ", STR(?mo_{v}))'
+    observation = (f'CONCAT(STR(?vl_{v}), ": ", COALESCE(CONCAT(STR(?ql_{v}), " "), ""), '
+                   f'COALESCE(STR(?val_{v}), ""), COALESCE(CONCAT(" (", STR(?od_{v}), ")"), ""))')
+    return f"""
+          OPTIONAL {{ {subject} {_LABEL_PATH} ?own_{v} }}
+          OPTIONAL {{ {subject} <{ORG.member}>/({_LABEL_PATH}) ?ml_{v} ;
+                               <{ORG.organization}>/({_LABEL_PATH}) ?mo_{v} .
+                     FILTER(LANG(?ml_{v}) = LANG(?mo_{v}) || LANG(?ml_{v}) = "" || LANG(?mo_{v}) = "") }}
+          OPTIONAL {{ {subject} <{SCHEMA.variableMeasured}>/({_LABEL_PATH}) ?vl_{v} .
+                     OPTIONAL {{ {subject} <{SCHEMA.value}> ?val_{v} }}
+                     OPTIONAL {{ {subject} <{SCHEMA.observationDate}> ?od_{v} }}
+                     OPTIONAL {{ {subject} <{IKZ.valueQualifier}>/({_LABEL_PATH}) ?ql_{v}
+                                FILTER(LANG(?ql_{v}) = LANG(?vl_{v})) }} }}
+          BIND(IF(LANG(?ml_{v}) != "", LANG(?ml_{v}), LANG(?mo_{v})) AS ?mlang_{v})
+          BIND(IF(?mlang_{v} != "", STRLANG({membership}, ?mlang_{v}), {membership}) AS ?mname_{v})
+          BIND(IF(LANG(?vl_{v}) != "", STRLANG({observation}, LANG(?vl_{v})), {observation}) AS ?oname_{v})
+          BIND(COALESCE(?own_{v}, ?mname_{v}, ?oname_{v}) AS {out})"""
+
+
+def _own_labels(outgoing: list[Statement]) -> Labels:
+    """The resource's names by language, from the most preferred naming property."""
+    labels = Labels()
+    by_property = {s.property.value: s for s in outgoing}
+    for prop in LABEL_PROPERTIES:
+        for term in by_property[prop].values if prop in by_property else ():
+            if term.kind == "literal":
+                labels.by_language.setdefault(term.language or "", term.value)
+    return labels
+
+
+def _fold(statements: list[Statement], parts: dict[str, list[Statement]], folded: set[str], *,
+          path: tuple[str, ...]) -> None:
+    """Attach to each value that is a hash part what the part says, nested parts in turn."""
+    for statement in statements:
+        for term in statement.values:
+            if term.kind != "uri" or term.value not in parts or term.value in path:
+                continue
+            folded.add(term.value)
+            said = parts[term.value]
+            inner = [s for s in said if s.property.value != RDF_TYPE]
+            _fold(inner, parts, folded, path=(*path, term.value))
+            types = next((s.values for s in said if s.property.value == RDF_TYPE), [])
+            term.part = Part(types, inner, _period(types, inner), _address(inner))
+
+
+def _value(statements: list[Statement], properties: Iterable[str]) -> Term | None:
+    wanted = set(properties)
+    return next((s.values[0] for s in statements if s.property.value in wanted and s.values), None)
+
+
+def _instant(statements: list[Statement], prop: str) -> Term | None:
+    instant = _value(statements, (prop,))
+    return _value(instant.part.statements, _TIME_VALUES) if instant and instant.part else None
+
+
+def _period(types: list[Term], statements: list[Statement]) -> Period | None:
+    if not any(t.value == str(TIME.Interval) for t in types):
+        return None
+    return Period(_instant(statements, str(TIME.hasBeginning)), _instant(statements, str(TIME.hasEnd)),
+                  _instant(statements, str(TIME.inside)))
+
+
+def _address(statements: list[Statement]) -> list[list[Term]] | None:
+    """Address lines of an address, or of the one address a site or place points at."""
+    lines = [[term for prop in line if (term := _value(statements, (prop,)))] for line in _ADDRESS_LINES]
+    lines = [line for line in lines if line]
+    if lines:
+        return lines
+    for statement in statements:
+        for term in statement.values:
+            if term.part and term.part.address:
+                name = _value(statements, (str(SCHEMA.name),))
+                return ([[name]] if name else []) + term.part.address
+    return None
+
+
+def _memberships(select: Select, ref: str) -> tuple[list[MembershipRow], list[MembershipRow]]:
+    """The memberships in ``ref`` (its members) and of ``ref`` (what it is a member of)."""
+    rows = select(f"""
+        SELECT ?m ?side ?party ?pl ?role ?rl ?start ?end ?asOf ?post ?postl WHERE {{
+          {{ ?m <{ORG.organization}> {ref} ; <{ORG.member}> ?party . BIND("members" AS ?side) }}
+          UNION {{ ?m <{ORG.member}> {ref} ; <{ORG.organization}> ?party . BIND("of" AS ?side) }}
+          OPTIONAL {{ ?party {_LABEL_PATH} ?pl }}
+          OPTIONAL {{ ?m <{ORG.role}> ?role . OPTIONAL {{ ?role {_LABEL_PATH} ?rl }} }}
+          OPTIONAL {{ ?m <{ORG.memberDuring}> ?i .
+            OPTIONAL {{ ?i <{TIME.hasBeginning}>/({_TIME_PATH}) ?start }}
+            OPTIONAL {{ ?i <{TIME.hasEnd}>/({_TIME_PATH}) ?end }}
+            OPTIONAL {{ ?i <{TIME.inside}>/({_TIME_PATH}) ?asOf }} }}
+          OPTIONAL {{ ?m <{IKZ.post}> ?post . OPTIONAL {{ ?post {_LABEL_PATH} ?postl }} }}
+        }} LIMIT {MAX_MEMBERSHIP_ROWS}""")
+    found: dict[tuple[str, str], MembershipRow] = {}
+    roles: dict[tuple[str, str, str], Term] = {}
+    for row in rows:
+        key = (row["side"]["value"], row["m"]["value"])
+        membership = found.get(key)
+        if membership is None:
+            membership = found[key] = MembershipRow(
+                key[1], Term.of(row["party"]), [],
+                Period(*(Term.of(row[name]) if name in row else None for name in ("start", "end", "asOf"))),
+                Term.of(row["post"]) if "post" in row else None)
+        membership.party.labels.add(row.get("pl"))
+        if membership.post:
+            membership.post.labels.add(row.get("postl"))
+        if "role" in row:
+            role = roles.get((*key, row["role"]["value"]))
+            if role is None:
+                role = roles[(*key, row["role"]["value"])] = Term.of(row["role"])
+                membership.roles.append(role)
+            role.labels.add(row.get("rl"))
+    members = [m for (side, _), m in found.items() if side == "members"]
+    memberships = [m for (side, _), m in found.items() if side == "of"]
+    for side in (members, memberships):
+        side.sort(key=lambda m: (m.party.labels.best("de") or m.party.value).casefold())
+    return members, memberships
+
+
+def _group(rows: Iterable[Binding], *, value: str) -> list[Statement]:
+    """Rows of (property, value, labels) as one statement per property, values in order."""
+    statements: dict[str, Statement] = {}
+    values: dict[tuple[str, str, str | None], Term] = {}
+    for row in rows:
+        prop = row["p"]["value"]
+        statement = statements.get(prop)
+        if statement is None:
+            statement = statements[prop] = Statement(Term(prop, "uri"), [])
+        statement.property.labels.add(row.get("pl"))
+        key = (prop, row[value]["value"], row[value].get("xml:lang"))
+        term = values.get(key)
+        if term is None:
+            term = values[key] = Term.of(row[value])
+            statement.values.append(term)
+        term.labels.add(row.get("ol"))
+    for statement in statements.values():
+        statement.values.sort(key=lambda t: (t.kind != "uri", t.labels.best("de") or t.value))
+    return sorted(statements.values(), key=lambda s: s.property.labels.best("de") or s.property.value)

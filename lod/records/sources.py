@@ -1,0 +1,287 @@
+"""Reading records from CSV files or JSON, with the file and line of every problem.
+
+A data directory holds one CSV file per record type (``organisations.csv``, …; see
+``data/README.md``), and may hold the records an import wrote in a folder of their own
+(``gemeindeverzeichnis/``: its ``sources.csv``, ``organisations.csv`` and ``statements.csv``),
+read with the others as one dataset. A JSON file holds an object with the same names as keys, each
+a list of objects whose keys are the CSV columns (lists for columns with several values).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from lod.errors import InputError, Problem, UsageError
+from lod.records.model import (
+    RECORD_TYPES,
+    Column,
+    Dataset,
+    Origin,
+    Record,
+    Schemes,
+    check_dataset,
+    columns,
+    resolve_keys,
+)
+
+SEPARATOR = ";"
+"""Between the values of a column that holds several."""
+
+_BY_COLLECTION = {t.collection: t for t in RECORD_TYPES}
+
+IMPORTED = {"gemeindeverzeichnis": ("sources", "organisations", "statements")}
+"""Folders of a data directory that imports write (see :mod:`lod.records.gemeinden`), and the record
+files each may hold."""
+
+
+@dataclass
+class _Reading:
+    """What reading found: the records, the problems, and the records that could not be made
+    (by type and slug, so that references to them are not reported as dangling too)."""
+
+    records: dict[str, list[Record]] = field(
+        default_factory=lambda: {t.collection: [] for t in RECORD_TYPES})
+    problems: list[Problem] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, record_type: type[Record], values: Mapping[str, Any], origin: Origin) -> None:
+        record, problems = build_record(record_type, values, origin)
+        if record:
+            self.records[record_type.collection].append(record)
+            return
+        self.problems.extend(problems)
+        slug = str(values.get("slug") or "").strip()
+        if slug:
+            self.unreadable.append((record_type.kind_name, slug))
+
+
+def read_records(path: str | Path, *, schemes: Schemes | None = None) -> Dataset:
+    """Read and check every record in a data directory of CSV files, or in one JSON file.
+
+    Raises :class:`~lod.errors.InputError` listing every problem found, each with its file and
+    line; returns only a dataset in which every reference resolves and every value is allowed.
+
+    >>> dataset = read_records("data/")            # doctest: +SKIP
+    >>> len(dataset.organisations)                 # doctest: +SKIP
+    """
+    path = Path(path)
+    reading = _Reading()
+    if path.is_dir():
+        _read_directory(path, reading)
+    elif path.is_file() and path.suffix.lower() == ".json":
+        _read_json(path, reading)
+    elif path.exists():
+        raise UsageError(f"{path}: expected a directory of CSV files or a .json file")
+    else:
+        raise UsageError(f"{path}: no such file or directory")
+    dataset = Dataset(**{name: tuple(items) for name, items in reading.records.items()})  # type: ignore[arg-type]
+    dataset = resolve_keys(dataset)
+    problems = reading.problems
+    if schemes is None:
+        from lod.schemes import load_schemes  # the ontology is only parsed when it is needed
+
+        schemes = load_schemes()
+    problems.extend(check_dataset(dataset, schemes, unreadable=reading.unreadable))
+    if problems:
+        raise InputError(problems)
+    return dataset
+
+
+def build_record(record_type: type[Record], values: Mapping[str, Any], origin: Origin,
+                 ) -> tuple[Record | None, list[Problem]]:
+    """Make one record from its column values (strings, or lists for columns with several).
+
+    Returns the record, or ``None`` and the problems of every column that is wrong."""
+    specs = columns(record_type)
+    file, line = origin.file, origin.line
+    problems = [Problem(file, line, name, None, f"unknown column; known: {', '.join(specs)}")
+                for name in values if name not in specs]
+    arguments: dict[str, Any] = {}
+    for name, spec in specs.items():
+        texts = _texts(values.get(name), spec)
+        if not texts:
+            if spec.required:
+                problems.append(Problem(file, line, name, None, f"is required: {spec.type.allowed}"))
+            continue
+        parsed = []
+        for text in texts:
+            try:
+                parsed.append(spec.type.parse(text))
+            except ValueError as error:
+                problems.append(Problem(file, line, name, text, str(error)))
+        arguments[name] = tuple(parsed) if spec.many else parsed[0] if parsed else None
+    if problems:
+        return None, problems
+    return record_type(origin=origin, **arguments), []
+
+
+def _texts(value: Any, spec: Column) -> list[str]:
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else (
+        str(value).split(SEPARATOR) if spec.many else [str(value)])
+    return [text for text in (str(item).strip() for item in items) if text]
+
+
+def _read_directory(directory: Path, reading: _Reading) -> None:
+    known = ", ".join(f"{name}.csv" for name in _BY_COLLECTION)
+    for path in sorted(directory.glob("*.csv")):
+        if path.stem not in _BY_COLLECTION:
+            reading.problems.append(Problem(str(path), None, None, None, f"unknown file; expected {known}"))
+    if not (directory / "sources.csv").is_file():
+        reading.problems.append(Problem(str(directory / "sources.csv"), None, None, None,
+                                        "is missing: every record cites a source"))
+    for record_type in RECORD_TYPES:
+        path = directory / f"{record_type.collection}.csv"
+        if path.is_file():
+            _read_csv(path, record_type, reading)
+    for folder, collections in IMPORTED.items():
+        if not (directory / folder).is_dir():
+            continue
+        for path in sorted((directory / folder).glob("*.csv")):
+            if path.stem not in collections:
+                reading.problems.append(Problem(str(path), None, None, None, "unknown file; expected "
+                                                + ", ".join(f"{name}.csv" for name in collections)))
+        for name in collections:
+            path = directory / folder / f"{name}.csv"
+            if path.is_file():
+                _read_csv(path, _BY_COLLECTION[name], reading)
+
+
+def read_collection(path: Path, record_type: type[Record]) -> list[Record]:
+    """The records of one CSV file, each checked on its own (not its references).
+
+    Raises :class:`~lod.errors.InputError` with every problem; an absent file has no records."""
+    if not path.is_file():
+        return []
+    reading = _Reading()
+    _read_csv(path, record_type, reading)
+    if reading.problems:
+        raise InputError(reading.problems)
+    return reading.records[record_type.collection]
+
+
+def format_csv(record_type: type[Record], records: Iterable[Record]) -> str:
+    """Records as the text of their CSV file: a header of every column, a row per record.
+
+    >>> format_csv(Statement, dataset.statements)   # doctest: +SKIP
+    'slug,subject,indicator,value,qualifier,as_of,quote,sources\\n...'
+    """
+    names = sorted(columns(record_type), key=lambda name: name == "sources")  # sources last
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(names)
+    for record in records:
+        values = record_fields(record)
+        writer.writerow([SEPARATOR.join(v) if isinstance(v := values.get(name, ""), list) else v
+                         for name in names])
+    return buffer.getvalue()
+
+
+def _read_csv(path: Path, record_type: type[Record], reading: _Reading) -> None:
+    file = str(path)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        reading.problems.append(Problem(
+            file, line, None, None,
+            f"is not UTF-8 (byte {raw[error.start]:#04x}); save the file as UTF-8"))
+        return
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [name.strip() for name in next(reader, [])]
+    except csv.Error as error:
+        reading.problems.append(Problem(file, 1, None, None, f"malformed CSV header: {error}"))
+        return
+    if not any(header):
+        reading.problems.append(Problem(file, 1, None, None, "has no header row"))
+        return
+    wrong_header = list(_header_problems(file, header, record_type))
+    if wrong_header:
+        reading.problems.extend(wrong_header)
+        return
+    end = reader.line_num
+    while True:
+        start = end + 1  # the line a row starts on; a quoted cell may span several
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            reading.problems.append(Problem(file, start, None, None, f"malformed CSV: {error}"))
+            break
+        end = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            reading.problems.append(Problem(
+                file, start, None, None, f"has {len(row)} cells but the header has {len(header)}"))
+            continue
+        reading.add(record_type, dict(zip(header, row, strict=True)), Origin(file, start))
+
+
+def _header_problems(file: str, header: list[str], record_type: type[Record]) -> Iterable[Problem]:
+    specs = columns(record_type)
+    for name in header:
+        if name not in specs:
+            yield Problem(file, 1, name or "(empty)", None,
+                          f"unknown column; known: {', '.join(specs)}")
+        elif header.count(name) > 1:
+            yield Problem(file, 1, name, None, "appears twice in the header")
+    for name, spec in specs.items():
+        if spec.required and name not in header and not _derived(record_type, name):
+            yield Problem(file, 1, name, None, "required column is missing from the header")
+
+
+def _derived(record_type: type[Record], name: str) -> bool:
+    return name == "slug" and hasattr(record_type, "slug_parts")
+
+
+def _read_json(path: Path, reading: _Reading) -> None:
+    file = str(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        line = getattr(error, "lineno", None)
+        reading.problems.append(Problem(file, line, None, None, f"is not valid UTF-8 JSON: {error}"))
+        return
+    if not isinstance(document, dict):
+        reading.problems.append(Problem(file, None, None, None,
+                                        "must hold a JSON object of record lists"))
+        return
+    reading.problems.extend(
+        Problem(file, None, key, None, f"unknown record list; known: {', '.join(_BY_COLLECTION)}")
+        for key in document if key not in _BY_COLLECTION)
+    for record_type in RECORD_TYPES:
+        items = document.get(record_type.collection, [])
+        if not isinstance(items, list):
+            reading.problems.append(Problem(file, None, record_type.collection, None, "must be a list"))
+            continue
+        for position, item in enumerate(items):
+            origin = Origin(f"{file}#/{record_type.collection}/{position}")
+            if isinstance(item, dict):
+                reading.add(record_type, item, origin)
+            else:
+                reading.problems.append(Problem(origin.file, None, None, None, "must be a JSON object"))
+
+
+def record_fields(record: Record) -> dict[str, Any]:
+    """A record's column values, as :func:`build_record` takes them (for writing JSON)."""
+    specs = columns(type(record))
+    out: dict[str, Any] = {}
+    for f in fields(record):
+        if f.name not in specs:
+            continue
+        value = getattr(record, f.name)
+        if value is None or value == ():
+            continue
+        out[f.name] = [str(v) for v in value] if specs[f.name].many else str(value)
+    return out

@@ -1,0 +1,183 @@
+"""Publishing a release to a remote SPARQL 1.1 store as well: upload, check, switch, prune.
+
+:func:`build_release_remote` builds a release as :func:`lod.release.publish.build_release` does and, when
+it is complete on disk but not yet switched in, uploads it to the remote store
+(:mod:`lod.remote.store`), checks that the store holds exactly its triples, and moves the remote
+pointer to it; only then is the local ``current`` link switched. A failure before that switches
+nothing, here or there, and removes what was uploaded.
+"""
+
+from __future__ import annotations
+
+import gc
+import gzip
+import logging
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO
+
+import pyoxigraph as ox
+
+from lod.errors import UsageError
+from lod.formats import RdfFormat
+from lod.rdf.store import ONTOLOGY_GRAPH, StoreError, open_store
+from lod.release.publish import BUILDS, CURRENT, Manifest, Progress, Release, ReleaseError, build_release
+from lod.remote.store import ReleaseGraphs, RemoteStore, RemoteStoreError, public
+from lod.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_release_remote(inputs: Path | Sequence[Path], *, settings: Settings, allow_warnings: bool = False,
+                         progress: Progress | None = None) -> Release:
+    """Build ``inputs`` as a new release, published to the remote store before it is switched in.
+
+    Raises what :func:`~lod.release.publish.build_release` raises, and
+    :class:`~lod.release.publish.ReleaseError` when the remote store does not take the release;
+    then the release served before stays served, locally and remotely."""
+    remote = RemoteStore.from_settings(settings)
+    if remote is None:
+        raise UsageError("remote_query_url is not set: there is no remote store to publish to")
+    remote.require_publishing()
+    upload = _Upload(remote, settings.base_iri, progress or (lambda _message: None))
+    try:
+        release = build_release(inputs, settings=settings, allow_warnings=allow_warnings,
+                                progress=progress, before_switch=upload)
+    except BaseException:
+        upload.undo(settings.release_dir)
+        raise
+    try:
+        dropped = prune_remote(remote, settings)
+    except RemoteStoreError as failure:
+        # The release is published; the old graphs go with the next build.
+        log.warning("old releases stay on the remote store for now: %s", failure)
+    else:
+        if dropped:
+            upload.say(f"removed {len(dropped)} old release(s) from the remote store")
+    return release
+
+
+class _Upload:
+    """The ``before_switch`` step of a build, remembering what it changed so it can be undone."""
+
+    def __init__(self, remote: RemoteStore, base_iri: str, say: Progress) -> None:
+        self.remote = remote
+        self.base_iri = base_iri
+        self.say = say
+        self.switched: tuple[ReleaseGraphs, ReleaseGraphs | None] | None = None
+        """The release switched to, and the one the pointer named before."""
+
+    def __call__(self, build: Path, manifest: Manifest) -> None:
+        graphs = ReleaseGraphs.of(self.base_iri, manifest.release_id)
+        previous: ReleaseGraphs | None = None
+        recorded = switching = False
+        try:
+            previous = self.remote.current(self.base_iri)
+            # Recorded first, so that a build dying half-way leaves graphs the next one finds.
+            self.remote.record(self.base_iri, graphs)
+            recorded = True
+            self.say(f"uploading release {manifest.release_id} to {public(self.remote.gsp_url)}")
+            _upload(self.remote, build, manifest, graphs)
+            counts = self.remote.count([graphs.data, graphs.vocabulary])
+            expected = {graphs.data: manifest.triples, graphs.vocabulary: manifest.vocabulary_triples}
+            for graph, count in counts.items():
+                if count != expected[graph]:
+                    raise RemoteStoreError(f"after the upload the remote store holds {count} triples in "
+                                           f"<{graph}>, the release has {expected[graph]}")
+            self.say("switching the remote store to the new release")
+            switching = True
+            self.remote.switch(self.base_iri, graphs)
+        except (RemoteStoreError, StoreError, ReleaseError) as failure:
+            cleanup = self._abandon(graphs, previous, restore_pointer=switching) if recorded else ""
+            raise ReleaseError(f"release {manifest.release_id} was not published: {failure}; nothing "
+                               f"was switched, the release served before is unchanged{cleanup}") from None
+        self.switched = (graphs, previous)
+
+    def undo(self, release_dir: Path) -> None:
+        """After the remote switch, the local one failed: point the remote store back."""
+        if self.switched is None:
+            return
+        graphs, previous = self.switched
+        link = release_dir / CURRENT
+        if link.exists() and link.resolve().name == graphs.release_id:
+            return  # switched here too: the failure came later, and the release stands
+        self._abandon(graphs, previous, restore_pointer=True)
+
+    def _abandon(self, graphs: ReleaseGraphs, previous: ReleaseGraphs | None, *,
+                 restore_pointer: bool) -> str:
+        """Drop what was uploaded (after pointing back, if the pointer may have moved); the part of
+        the message that says what could not be cleaned up."""
+        try:
+            if restore_pointer:
+                self.remote.switch(self.base_iri, previous)
+            self.remote.drop(self.base_iri, graphs)
+        except RemoteStoreError as failure:
+            log.warning("cannot remove the upload of %s: %s", graphs.release_id, failure)
+            return (f" (its upload could not be removed: {failure}; the next build removes it"
+                    f"{'; the remote pointer may name it until then' if restore_pointer else ''})")
+        return ""
+
+
+def _upload(remote: RemoteStore, build: Path, manifest: Manifest, graphs: ReleaseGraphs) -> None:
+    """PUT the data (the N-Triples dump: the store's default graph also holds the vocabulary) and
+    the vocabulary graph, each streamed."""
+    try:
+        store = open_store(build / "store")
+        others = sorted(str(g) for g in store.named_graphs() if g != ONTOLOGY_GRAPH)
+        if others:
+            raise ReleaseError(f"it has named graphs of its own ({', '.join(others[:3])}"
+                               f"{', …' if len(others) > 3 else ''}); a remote store is given the data "
+                               "(the default graph) and the vocabulary only: load such inputs without "
+                               "graph names (as triples) to publish them remotely")
+        dump = next(d for d in manifest.dumps if d.format is RdfFormat.NTRIPLES and d.gzipped)
+        remote.put_graph(graphs.data, _copier(build / "dumps" / dump.name))
+        remote.put_graph(graphs.vocabulary, _writer(store, ONTOLOGY_GRAPH))
+    finally:
+        gc.collect()  # the store is closed before the build directory is renamed
+
+
+def _copier(path: Path) -> Callable[[IO[bytes]], None]:
+    def write(out: IO[bytes]) -> None:
+        with gzip.open(path, "rb") as dump:
+            shutil.copyfileobj(dump, out, 1 << 16)
+
+    return write
+
+
+def _writer(store: ox.Store, source: ox.NamedNode) -> Callable[[IO[bytes]], None]:
+    def write(out: IO[bytes]) -> None:
+        store.dump(out, format=ox.RdfFormat.N_TRIPLES, from_graph=source)
+
+    return write
+
+
+def prune_remote(remote: RemoteStore, settings: Settings) -> list[str]:
+    """Drop the remote graphs of releases no longer kept in ``settings.release_dir``; never the
+    one the remote pointer names. Returns the release ids dropped."""
+    builds = settings.release_dir / BUILDS
+    kept = {path.name for path in builds.iterdir() if not path.name.startswith(".")}
+    current = remote.current(settings.base_iri)
+    dropped = []
+    for graphs in remote.versions(settings.base_iri):
+        if graphs.release_id in kept or (current is not None and graphs.data == current.data):
+            continue
+        remote.drop(settings.base_iri, graphs)
+        dropped.append(graphs.release_id)
+    return dropped
+
+
+def check_served(settings: Settings, release: Release) -> None:
+    """Raise :class:`ReleaseError` unless the remote store holds ``release`` (for ``lod serve``)."""
+    remote = RemoteStore.from_settings(settings)
+    if remote is None:
+        return
+    graphs = ReleaseGraphs.of(settings.base_iri, release.manifest.release_id)
+    try:
+        held = remote.holds(graphs.data)
+    except RemoteStoreError as failure:
+        raise ReleaseError(f"cannot serve release {release.manifest.release_id}: {failure}") from None
+    if not held:
+        raise ReleaseError(f"the remote store at {public(remote.query_url)} holds no graph <{graphs.data}> "
+                           f"for release {release.manifest.release_id}, which {settings.release_dir}/"
+                           f"{CURRENT} points to; build it with the remote settings (`lod build`)")

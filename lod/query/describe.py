@@ -55,6 +55,40 @@ def iri_ref(iri: str) -> str:
     return f"<{iri}>"
 
 
+def string_literal(text: str) -> str:
+    r"""``text`` as a SPARQL string literal, every character that could end it escaped.
+
+    >>> print(string_literal('say "hi"'))
+    "say \"hi\""
+    """
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return f'"{escaped}"'
+
+
+def exists_query(iri: str) -> str:
+    """Whether anything is said of ``iri`` or points at it."""
+    ref = iri_ref(iri)
+    return f"ASK {{ {{ {ref} ?p ?o }} UNION {{ ?s ?p {ref} }} }}"
+
+
+def by_key_query(key_property: str, key: str) -> str:
+    """The resource whose ``key_property`` is the string ``key`` (an official key)."""
+    return f"SELECT ?s WHERE {{ ?s {iri_ref(key_property)} {string_literal(key)} }} LIMIT 1"
+
+
+def document_query(iri: str) -> str:
+    """The triples of a document: the resource's own, its hash parts' (two levels deep, e.g. a
+    membership's ``#interval`` and ``#start``), and the triples that point at it."""
+    ref, prefix = iri_ref(iri), string_literal(f"{iri}#")
+    part = f"STRSTARTS(STR(?h), {prefix})"
+    return f"""CONSTRUCT {{ {ref} ?p ?o . ?h ?hp ?ho . ?s ?sp {ref} }} WHERE {{
+  {{ {ref} ?p ?o }}
+  UNION {{ {ref} ?p1 ?h . FILTER({part}) ?h ?hp ?ho }}
+  UNION {{ {ref} ?p1 ?h1 . FILTER(STRSTARTS(STR(?h1), {prefix})) ?h1 ?p2 ?h . FILTER({part}) ?h ?hp ?ho }}
+  UNION {{ ?s ?sp {ref} }}
+}}"""
+
+
 @dataclass
 class Labels:
     """Labels of a term by language; :meth:`best` picks one for a reader's language."""

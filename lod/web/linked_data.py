@@ -13,6 +13,7 @@ from flask import Blueprint, Response, request
 
 from lod.formats import RdfFormat
 from lod.negotiation import negotiate
+from lod.query.describe import by_key_query, document_query, exists_query
 from lod.query.executor import QueryRequest
 from lod.vocab import IKZ
 from lod.web import pages
@@ -49,7 +50,7 @@ def local_path(iri: str) -> str | None:
 
 
 def _exists(iri: str) -> bool:
-    return lod_context().ask(f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }}")
+    return lod_context().ask(exists_query(iri))
 
 
 @blueprint.route("/id/<path:path>")
@@ -102,7 +103,7 @@ def document(path: str) -> Response:
         response = pages.resource_page(iri, path=path)
     else:
         response = outcome_response(lod_context().query(QueryRequest(
-            query=describe_query(iri), formats=(media_type,)), for_page=True))
+            query=document_query(iri), formats=(media_type,)), for_page=True))
     response.headers["Link"] = links
     response.headers["Vary"] = "Accept, Accept-Language"  # the HTML page follows the reader's language
     response.headers["Content-Location"] = f"/doc/{path}{_extension(media_type)}"
@@ -113,20 +114,10 @@ def _extension(media_type: str) -> str:
     return next(ext for ext, candidate in _EXTENSIONS.items() if candidate == media_type)
 
 
-def describe_query(iri: str) -> str:
-    """The triples of a document: the resource's own, its hash parts' (two levels deep, e.g. a
-    membership's ``#interval`` and ``#start``), and the triples that point at it."""
-    part = f'STRSTARTS(STR(?h), "{iri}#")'
-    return f"""CONSTRUCT {{ <{iri}> ?p ?o . ?h ?hp ?ho . ?s ?sp <{iri}> }} WHERE {{
-  {{ <{iri}> ?p ?o }}
-  UNION {{ <{iri}> ?p1 ?h . FILTER({part}) ?h ?hp ?ho }}
-  UNION {{ <{iri}> ?p1 ?h1 . FILTER(STRSTARTS(STR(?h1), "{iri}#")) ?h1 ?p2 ?h . FILTER({part}) ?h ?hp ?ho }}
-  UNION {{ ?s ?sp <{iri}> }}
-}}"""
-
-
+# The Regionalschlüssel of a Land has 2 digits, of a Regierungsbezirk 3, of a Kreis 5, of a
+# Gemeindeverband 9, of a Gemeinde 12 (the official municipality directory).
 _KEYS = {"ags": (re.compile(r"\d{8}"), "ags"), "kreis": (re.compile(r"\d{5}"), "kreisschluessel"),
-         "ars": (re.compile(r"\d{12}"), "ars")}
+         "ars": (re.compile(r"\d{2}|\d{3}|\d{5}|\d{9}|\d{12}"), "ars")}
 
 
 @blueprint.route("/<any(ags, kreis, ars):scheme>/<key>")
@@ -134,7 +125,7 @@ def official_key(scheme: str, key: str) -> Response:
     pattern, prop = _KEYS[scheme]
     if not pattern.fullmatch(key):
         return error_response(404, f"{key!r} is not a valid {prop}")
-    rows = lod_context().select(f'SELECT ?s WHERE {{ ?s <{IKZ}{prop}> "{key}" }} LIMIT 1')
+    rows = lod_context().select(by_key_query(f"{IKZ}{prop}", key))
     target = local_path(rows[0]["s"]["value"]) if rows else None
     if target is None:
         return error_response(404, f"no organisation with {prop} {key}")

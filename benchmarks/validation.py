@@ -29,8 +29,8 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 import lod
-from lod.schemes import ontology_graph
 from lod.rdf.store import quads
+from lod.schemes import ontology_graph
 from lod.validation.compiler import compile_shapes, validate_graph_fast, validate_store
 from lod.validation.pyshacl import ValidationResult, shapes_graph, validate_graph
 

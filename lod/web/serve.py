@@ -117,6 +117,7 @@ class _Master:
         worker = next(w for w in self.workers.values() if w.ready_fd == fd)
         if os.read(fd, 1) == READY:
             worker.ready = True
+            log.info("worker %d takes requests", worker.pid)
         os.close(fd)  # ready, or it died (then the pipe is at its end): either way no more to read
         worker.ready_fd = -1
 

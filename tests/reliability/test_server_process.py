@@ -82,8 +82,9 @@ def test_a_worker_that_dies_is_replaced(release_dir: Path, tmp_path: Path) -> No
     log = tmp_path / "serve.log"
     with serving(release_dir, log, workers=2) as (process, port):
         wait_until_healthy(f"http://127.0.0.1:{port}/", process, time.monotonic() + 60)
-        assert wait_for(lambda: len(children(process.pid)) == 2, 10)
+        assert wait_for(lambda: log.read_text().count("takes requests") == 2, 60)  # both started
         workers = children(process.pid)
+        assert len(workers) == 2
         victim = min(workers)
         os.kill(victim, signal.SIGKILL)
         assert wait_for(lambda: len(children(process.pid) - workers) == 1, 30)

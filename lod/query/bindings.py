@@ -26,9 +26,13 @@ from lod.sparql import (
     IRI,
     Aggregate,
     AlternativePath,
+    And,
+    Binary,
     Bind,
+    Call,
     Element,
     Filter,
+    FunctionCall,
     Graph,
     Group,
     InversePath,
@@ -38,6 +42,7 @@ from lod.sparql import (
     ModifiedPath,
     Node,
     Optional,
+    Or,
     Path,
     Pattern,
     Projection,
@@ -45,6 +50,7 @@ from lod.sparql import (
     SequencePath,
     Service,
     TriplesBlock,
+    Unary,
     Union,
     Values,
     Var,
@@ -64,7 +70,30 @@ def mentioned(node: Node) -> frozenset[Var]:
     """Every variable written anywhere under ``node``: in expressions, in the patterns of EXISTS,
     inside sub-SELECTs. More than an expression can see, which is the cautious side for a
     condition of the form "the variables it refers to are bound"."""
-    return frozenset(found for found in walk(node) if isinstance(found, Var))
+    found: set[Var] = set()
+    _mention(node, found)
+    return frozenset(found)
+
+
+def _mention(node: Node, found: set[Var]) -> None:
+    # The common expressions by hand (a FILTER is planned on every light request), the rest by walk.
+    if isinstance(node, Var):
+        found.add(node)
+    elif isinstance(node, IRI | Literal):
+        return
+    elif isinstance(node, And | Or):
+        for operand in node.operands:
+            _mention(operand, found)
+    elif isinstance(node, Binary):
+        _mention(node.left, found)
+        _mention(node.right, found)
+    elif isinstance(node, Unary):
+        _mention(node.operand, found)
+    elif isinstance(node, Call | FunctionCall):
+        for argument in node.arguments:
+            _mention(argument, found)
+    else:
+        found.update(variable for variable in walk(node) if isinstance(variable, Var))
 
 
 def certainly_bound(node: Node) -> frozenset[Var]:
@@ -176,12 +205,12 @@ def element_obstacle(element: Element, outer: frozenset[Var], before: frozenset[
         return substitution_obstacle(element.elements, outer)
     if isinstance(element, Union):
         for branch in element.branches:
-            problem = _pattern_obstacle(branch, outer)
+            problem = pattern_obstacle(branch, outer)
             if problem:
                 return problem
         return None
     if isinstance(element, Graph):
-        return _pattern_obstacle(element.pattern, outer)
+        return pattern_obstacle(element.pattern, outer)
     if isinstance(element, Values):
         return None
     if isinstance(element, Bind):
@@ -206,7 +235,7 @@ def element_obstacle(element: Element, outer: frozenset[Var], before: frozenset[
             return f"a nested OPTIONAL's FILTER refers to {_names(seen)}, which the left side may bind"
         return None
     if isinstance(element, Minus):
-        problem = _pattern_obstacle(element.pattern, outer)
+        problem = pattern_obstacle(element.pattern, outer)
         if problem:
             return problem
         loose = possibly_bound(element.pattern) & outer - before
@@ -225,7 +254,8 @@ def element_obstacle(element: Element, outer: frozenset[Var], before: frozenset[
     return "a LATERAL of the query's own"
 
 
-def _pattern_obstacle(pattern: Pattern, outer: frozenset[Var]) -> str | None:
+def pattern_obstacle(pattern: Pattern, outer: frozenset[Var]) -> str | None:
+    """:func:`substitution_obstacle` for a group (its FILTERs included) or a sub-SELECT."""
     if isinstance(pattern, SelectQuery):
         return element_obstacle(pattern, outer, NOTHING)
     return substitution_obstacle(pattern.elements, outer)

@@ -5,17 +5,20 @@ The engine gets only text serialised from the tree that was checked, never the c
 spelling that two parsers read differently cannot smuggle anything past the checks: what was
 decided on is what runs. Decisions: updates are refused (the endpoint is read-only); ``SERVICE``
 is refused unless federation is on, and then allowed only to listed endpoints, each pointed to the
-gateway of the query process (:mod:`lod.query.gateway`).
+gateway of the query process (:mod:`lod.query.gateway`). The tree decided on is then planned
+for the engine (:mod:`lod.query.planner`): what runs is the planned text, which gives the same
+answer; the client's own canonical text is kept beside it, to show what the planner changed.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from lod.errors import LodError
 from lod.query.gateway import FederationPolicy, gateway_url
+from lod.query.planner import Engine, plan
 from lod.sparql import (
     IRI,
     AskQuery,
@@ -55,12 +58,20 @@ class PreparedQuery:
     """A query ready for the engine: the canonical text to run, and what it is."""
 
     text: str
+    """What the engine runs: the query decided on, SERVICE routed, planned for the engine."""
     form: str
     """SELECT, CONSTRUCT, DESCRIBE or ASK."""
     services: tuple[str, ...] = ()
     """The endpoints its SERVICE clauses call (all allowed), in order."""
     dataset: bool = False
     """Whether it names its dataset (FROM, FROM NAMED)."""
+    original: str = field(default="", kw_only=True)
+    """The client's query in canonical form, as parsed (before routing and planning); the same
+    string as ``text`` when neither changed anything."""
+
+    def __post_init__(self) -> None:
+        if not self.original:
+            object.__setattr__(self, "original", self.text)
 
 
 _FORMS = {SelectQuery: "SELECT", ConstructQuery: "CONSTRUCT", DescribeQuery: "DESCRIBE", AskQuery: "ASK"}
@@ -70,10 +81,13 @@ class QueryPreparer:
     """Prepares queries for one endpoint; the same text is prepared once (plans are cached)."""
 
     def __init__(self, *, base_iri: str, prefixes: Mapping[str, str] | None = None,
-                 federation: FederationPolicy | None = None, cache_size: int = 4096) -> None:
+                 federation: FederationPolicy | None = None, cache_size: int = 4096,
+                 engine: Engine = Engine.OXIGRAPH) -> None:
         self.base_iri = base_iri
         self.prefixes = dict(prefixes or {})
         self.federation = federation
+        self.engine = engine
+        """The engine the queries are planned for: a remote store gets standard SPARQL only."""
         self._cached = functools.lru_cache(maxsize=cache_size)(self._prepare_or_refuse)
 
     def prepare(self, text: str) -> PreparedQuery:
@@ -99,7 +113,7 @@ class QueryPreparer:
         form, dataset = _FORMS[type(query)], bool(query.default_graphs or query.named_graphs)
         services = query.services()
         if not services:
-            return PreparedQuery(serialize(query), form, dataset=dataset)
+            return self._planned(query, query, form, (), dataset)
         policy = self.federation
         if policy is None:
             raise QueryRefused(SERVICE_OFF)
@@ -115,4 +129,12 @@ class QueryPreparer:
 
         routed = transform(query, to_gateway)
         assert isinstance(routed, Query)
-        return PreparedQuery(serialize(routed), form, tuple(e for e in endpoints if e), dataset)
+        return self._planned(query, routed, form, tuple(e for e in endpoints if e), dataset)
+
+    def _planned(self, query: Query, decided: Query, form: str, services: tuple[str, ...],
+                 dataset: bool) -> PreparedQuery:
+        """The query decided on, planned for the engine; ``query`` is the client's, as parsed."""
+        planned = plan(decided, engine=self.engine)
+        original = serialize(query)
+        text = original if planned is query else serialize(planned)
+        return PreparedQuery(text, form, services, dataset, original=original)

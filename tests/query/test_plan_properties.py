@@ -20,6 +20,7 @@ from lod.query.planner import plan
 from lod.sparql import (
     AlternativePath,
     Exists,
+    Filter,
     Group,
     Lateral,
     Minus,
@@ -29,6 +30,7 @@ from lod.sparql import (
     Query,
     SelectQuery,
     SparqlSyntaxError,
+    Union,
     Values,
     Var,
     in_scope,
@@ -103,9 +105,13 @@ def _rdflib_evaluates(query: Query) -> bool:
     ``p|q`` once, §18.4 once per alternative that matches), no ``p*`` or ``p?`` (it matches the
     zero-length path only at terms of the graph, §18.4 at any given term). rdflib: no GROUP BY (it
     makes a group of no rows, and none of the rows that leave the key unbound), no VALUES with
-    UNDEF (it gives rows of UNDEF once however many there are)."""
+    UNDEF (it gives rows of UNDEF once however many there are), no FILTER in a nested group that
+    refers to a variable from outside it (it lets the FILTER see the outer binding)."""
     if not in_scope(query.where):
         return False  # rdflib has no variable to show a solution with
+    assert isinstance(query.where, Group)
+    if not _filters_see_their_own_group(query.where, condition=True):
+        return False
     for node in walk(query):
         if isinstance(node, AlternativePath) or (isinstance(node, ModifiedPath) and node.modifier in "*?"):
             return False
@@ -113,6 +119,31 @@ def _rdflib_evaluates(query: Query) -> bool:
             return False
         if isinstance(node, Values) and any(cell is None for row in node.rows for cell in row):
             return False
+    return True
+
+
+def _filters_see_their_own_group(group: Group, *, condition: bool) -> bool:
+    """Whether every FILTER of a nested group refers only to its group's variables (``condition``:
+    the FILTERs are an OPTIONAL's condition or the WHERE clause's, which see more)."""
+    for element in group.elements:
+        outside = isinstance(element, Filter) and not condition \
+            and {v for v in walk(element.expression) if isinstance(v, Var)} - in_scope(group)
+        if outside:
+            return False
+        inner: list[tuple[Node, bool]] = []
+        if isinstance(element, Group):
+            inner = [(element, False)]
+        elif isinstance(element, Union):
+            inner = [(branch, False) for branch in element.branches]
+        elif isinstance(element, Optional):
+            inner = [(element.pattern, True)]
+        elif isinstance(element, Minus):
+            inner = [(element.pattern, False)]
+        elif isinstance(element, SelectQuery):
+            inner = [(element.where, False)]
+        for pattern, own in inner:
+            if isinstance(pattern, Group) and not _filters_see_their_own_group(pattern, condition=own):
+                return False
     return True
 
 

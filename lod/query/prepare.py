@@ -111,9 +111,12 @@ class QueryPreparer:
         except SparqlSyntaxError as failure:
             raise QueryInvalid(f"the query is not valid SPARQL 1.1: {failure}") from None
         form, dataset = _FORMS[type(query)], bool(query.default_graphs or query.named_graphs)
-        services = query.services()
+        original = serialize(query)
+        # The canonical text has the word SERVICE for every SERVICE clause of the tree: where the
+        # word is missing, the tree has none, and the walk that finds them is spared.
+        services = query.services() if "SERVICE" in original else ()
         if not services:
-            return self._planned(query, query, form, (), dataset)
+            return self._planned(query, original, query, form, (), dataset)
         policy = self.federation
         if policy is None:
             raise QueryRefused(SERVICE_OFF)
@@ -129,12 +132,12 @@ class QueryPreparer:
 
         routed = transform(query, to_gateway)
         assert isinstance(routed, Query)
-        return self._planned(query, routed, form, tuple(e for e in endpoints if e), dataset)
+        return self._planned(query, original, routed, form, tuple(e for e in endpoints if e), dataset)
 
-    def _planned(self, query: Query, decided: Query, form: str, services: tuple[str, ...],
-                 dataset: bool) -> PreparedQuery:
-        """The query decided on, planned for the engine; ``query`` is the client's, as parsed."""
+    def _planned(self, query: Query, original: str, decided: Query, form: str,
+                 services: tuple[str, ...], dataset: bool) -> PreparedQuery:
+        """The query decided on, planned for the engine; ``query`` is the client's, as parsed, and
+        ``original`` its canonical text."""
         planned = plan(decided, engine=self.engine)
-        original = serialize(query)
         text = original if planned is query else serialize(planned)
         return PreparedQuery(text, form, services, dataset, original=original)

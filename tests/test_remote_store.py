@@ -709,3 +709,13 @@ def test_lod_serve_refuses_a_release_the_store_lacks(oxigraph: str, release_dir:
         env={**os.environ, "LOD_REMOTE_QUERY_URL": f"{oxigraph}query"})
     assert done.returncode == 2
     assert "holds no graph" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_remote_store_is_sent_standard_sparql(published: tuple[Settings, Release]) -> None:
+    from lod.web.context import lod_context
+
+    app = create_app(published[0])
+    # The local engine would get this MINUS as Oxigraph's LATERAL (lod.query.planner).
+    query = "SELECT * WHERE { ?m <http://www.w3.org/ns/org#member> ?o . MINUS { ?o <http://example.org/p> ?m } }"
+    prepared = lod_context(app).preparer.prepare(query)
+    assert "LATERAL" not in prepared.text and prepared.text == prepared.original

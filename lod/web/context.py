@@ -21,6 +21,7 @@ from lod.formats import RdfFormat
 from lod.query.cache import ResultCache, request_key
 from lod.query.executor import ExecutorPool, QueryLimits, QueryOutcome, QueryRequest
 from lod.query.gateway import FederationPolicy
+from lod.query.planner import Engine
 from lod.query.prepare import QueryPreparer
 from lod.query.sandbox import probe
 from lod.rdf.store import load_in_memory
@@ -142,8 +143,11 @@ class LodContext:
         self.releases = releases
         self._metadata: tuple[str, Metadata] | None = None
         self.queries = query_runner(settings)
+        # Rewrites with Oxigraph's extensions are for the local engine; a remote store gets the
+        # query as standard SPARQL.
+        engine = Engine.OXIGRAPH if isinstance(self.queries, LocalQueries) else Engine.STANDARD
         self.preparer = QueryPreparer(base_iri=f"{settings.public_url}sparql",
-                                      federation=FederationPolicy.from_settings(settings))
+                                      federation=FederationPolicy.from_settings(settings), engine=engine)
 
         self.results = ResultCache(max_bytes=settings.result_cache_mb * 1024 * 1024)
 

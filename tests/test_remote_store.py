@@ -716,6 +716,7 @@ def test_a_remote_store_is_sent_standard_sparql(published: tuple[Settings, Relea
 
     app = create_app(published[0])
     # The local engine would get this MINUS as Oxigraph's LATERAL (lod.query.planner).
-    query = "SELECT * WHERE { ?m <http://www.w3.org/ns/org#member> ?o . MINUS { ?o <http://example.org/p> ?m } }"
+    query = ("SELECT * WHERE { ?m <http://www.w3.org/ns/org#member> ?o . "
+             "MINUS { ?o <http://example.org/p> ?m } }")
     prepared = lod_context(app).preparer.prepare(query)
     assert "LATERAL" not in prepared.text and prepared.text == prepared.original

@@ -111,10 +111,15 @@ class Cursor:
         if key not in IRI_KEYS:
             self.fail_expected("an IRI")
         self.advance()
+        return self.iri_of(token)
+
+    def iri_of(self, token: Token) -> IRI:
+        """The absolute IRI an IRIREF or prefixed name token stands for; raises
+        :class:`SparqlSyntaxError` for one that is not valid."""
         known = self._iris.get(token[1])
         if known is not None:
             return known
-        iri = self.iri_reference(token) if key == "iri" else self._prefixed_name(token)
+        iri = self.iri_reference(token) if token[0] == "iri" else self._prefixed_name(token)
         self._iris[token[1]] = iri
         return iri
 
@@ -158,7 +163,7 @@ class Cursor:
         key = token[0]
         if key == "string":
             self.advance()
-            value = self._string_value(token)
+            value = self.string_of(token)
             next_key = self.token[0]
             if next_key == "langtag":
                 return Literal(value, RDF_LANGSTRING, self.advance()[1][1:])
@@ -176,9 +181,11 @@ class Cursor:
         self.fail_expected("a literal")
 
     def string(self) -> str:
-        return self._string_value(self.expect("string", "a string"))
+        return self.string_of(self.expect("string", "a string"))
 
-    def _string_value(self, token: Token) -> str:
+    def string_of(self, token: Token) -> str:
+        """The characters a string token stands for; raises :class:`SparqlSyntaxError` for an
+        escape that stands for none."""
         try:
             return string_value(token[1])
         except EscapeError as error:

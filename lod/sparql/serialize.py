@@ -21,7 +21,7 @@ names, ``a``, and one element per line, indented.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from .expressions import AGGREGATES, BUILTINS
 from .iri import is_valid_iri
@@ -75,9 +75,7 @@ from .syntax import (
     Values,
     Var,
 )
-from .tokens import BLANK_NODE_LABEL, LANGTAG, PN_PREFIX, VARNAME, is_pn_local
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
+from .tokens import BLANK_NODE_LABEL, LANGTAG, PN_PREFIX, SURROGATE, VARNAME, is_pn_local
 
 # How tightly each operator binds (SPARQL 1.1 §19.8 [111]-[121]): an operand is put in parentheses
 # only where the grammar needs them. Parentheses around every compound expression would nest the
@@ -122,7 +120,7 @@ def _require(condition: bool, problem: str) -> None:
 
 
 def _quoted(value: str) -> str:
-    _require(_SURROGATE.search(value) is None, "a string holds half of a surrogate pair (no character)")
+    _require(SURROGATE.search(value) is None, "a string holds half of a surrogate pair (no character)")
     return '"' + value.translate(_STRING_ESCAPES) + '"'
 
 
@@ -147,6 +145,16 @@ def serialize(query: Query, *, prefixes: Mapping[str, str] | None = None) -> str
         return base + body
     declarations = [f"PREFIX {name}: <{prefixes[name]}>\n" for name in prefixes if name in writer.used]
     return base + "".join(declarations) + body
+
+
+def terms_text(terms: Iterable[TermOrVar]) -> list[str]:
+    """Each term as the canonical text writes it.
+
+    >>> terms_text([IRI("http://example.org/a"), Literal('say "hi"', RDF_LANGSTRING, "en")])
+    ['<http://example.org/a>', '"say \\\\"hi\\\\""@en']
+    """
+    writer = _Writer(None)
+    return [writer.term(term) for term in terms]
 
 
 class _Writer:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import cast
 
 from .errors import SparqlSyntaxError
 
@@ -82,7 +83,14 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# Each alternative is one group and holds no other: a match's last group is its terminal.
+_KINDS = {index: name for name, index in _TOKEN.groupindex.items()}
+assert len(_KINDS) == _TOKEN.groups
+_AS_IS = frozenset(index for index, name in _KINDS.items() if name in ("punct", "operator", "other"))
+_WORDS = frozenset(index for index, name in _KINDS.items() if name in ("word", "name"))
+_TERMS = frozenset(index for index, name in _KINDS.items() if name in ("iri", "pname", "string"))
+SURROGATE = re.compile("[\ud800-\udfff]")
+"""Half of a UTF-16 surrogate pair, which no text may hold: it stands for no character."""
 _CODEPOINT = re.compile(_UCHAR)
 _STRING_ESCAPE = re.compile(_ESCAPE)
 _LOCAL_ESCAPE = re.compile(r"\\(.)")
@@ -101,33 +109,58 @@ def tokens(text: str) -> Iterator[Token]:
 
     Raises :class:`SparqlSyntaxError` for a character the grammar has no place for; the parser
     reports any other misplaced token, where it knows what it expected instead."""
-    surrogate = _SURROGATE.search(text)
+    surrogate = SURROGATE.search(text)
     if surrogate:
         raise SparqlSyntaxError(f"U+{ord(surrogate.group()):04X} is half of a UTF-16 surrogate pair, "
                                 "not a character", text=text, offset=surrogate.start())
     for match in _TOKEN.finditer(text):
-        kind = match.lastgroup
-        assert kind is not None  # every alternative is a named group
-        token = match.group(kind)
-        start = match.start(kind)
-        if kind == "punct" or kind == "operator" or kind == "other":
+        index = cast(int, match.lastindex)  # by number, not by name: the most frequent lookups
+        token = match.group(index)
+        start = match.start(index)
+        if index in _AS_IS:
             yield token, token, start
-        elif kind == "word" or kind == "name":
+        elif index in _WORDS:
             yield ("a" if token == "a" else token.upper()), token, start
-        elif kind == "number":
-            yield ("double" if "e" in token or "E" in token else "decimal" if "." in token else "integer"), \
-                token, start
-        elif kind == "pname":
-            # PNAME_NS when nothing follows the first colon, PNAME_LN otherwise.
-            yield ("pname_ns" if token.index(":") == len(token) - 1 else "pname"), token, start
-        elif kind == "eof":
-            break
-        elif kind == "error":
-            reason, start = _lexical_problem(text, start)
-            raise SparqlSyntaxError(reason, text=text, offset=start)
         else:
-            yield kind, token, start
+            kind = _KINDS[index]
+            if kind == "number":
+                exact = "decimal" if "." in token else "integer"
+                yield ("double" if "e" in token or "E" in token else exact), token, start
+            elif kind == "pname":
+                # PNAME_NS when nothing follows the first colon, PNAME_LN otherwise.
+                yield ("pname_ns" if token.index(":") == len(token) - 1 else "pname"), token, start
+            elif kind == "eof":
+                break
+            elif kind == "error":
+                reason, start = _lexical_problem(text, start)
+                raise SparqlSyntaxError(reason, text=text, offset=start)
+            else:
+                yield kind, token, start
     yield "eof", "", len(text)
+
+
+def term_at(text: str, offset: int) -> Token | None:
+    """The IRI, prefixed name (not a bare prefix) or string that :func:`tokens` reads at
+    ``offset`` when a token starts there; None for anything else."""
+    match = _TOKEN.match(text, offset)
+    index = cast(int, match.lastindex) if match else 0
+    if index not in _TERMS or match is None or match.start(index) != offset:
+        return None
+    token = match.group(index)
+    if _KINDS[index] == "pname":
+        return None if token.index(":") == len(token) - 1 else ("pname", token, offset)
+    return _KINDS[index], token, offset
+
+
+def is_cut_name(text: str, token: Token) -> bool:
+    """Whether ``token``, a keyword or bare word, is followed by what could go on in a prefixed
+    name: to find that it is none, the lexer read the whole run of name characters after it. A
+    query holds no such word (it is always a syntax error there), but a text of many, such as
+    ``x.x.x.x...``, costs time quadratic in its length to read to its end."""
+    return _NAME_GOES_ON.match(text, token[2] + len(token[1])) is not None
+
+
+_NAME_GOES_ON = re.compile(rf"[{_CHARS}:]|\.+[{_CHARS}]")
 
 
 def tokenize(text: str) -> list[Token]:

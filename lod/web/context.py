@@ -44,12 +44,18 @@ class ReleaseHolder:
     _release: Release | None = None
     _target: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _link: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._link = str(self.release_dir / CURRENT)
 
     def get(self) -> Release:
         if self.fixed is not None:
             return self.fixed
-        link = self.release_dir / CURRENT
-        target = os.readlink(link) if link.is_symlink() else None
+        try:  # once per request: one system call on a path made once
+            target: str | None = os.readlink(self._link)
+        except OSError:  # no link (yet): the release directory itself, or an error that says why
+            target = None
         with self._lock:
             if self._release is None or target != self._target:
                 # `lod serve` checked the store before starting; the query processes open it.

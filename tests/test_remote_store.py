@@ -34,6 +34,8 @@ from werkzeug.test import TestResponse
 
 from lod.errors import UsageError
 from lod.query.executor import Overloaded, QueryRequest
+from lod.query.planner import Engine
+from lod.query.prepare import QueryPreparer
 from lod.rdf.store import ONTOLOGY_GRAPH, open_store
 from lod.release.publish import CURRENT, Release, ReleaseError, build_release, open_release
 from lod.remote.publish import _Upload, build_release_remote
@@ -500,7 +502,9 @@ def test_linked_data_pages_come_from_the_store(clients: tuple[FlaskClient, Flask
     ({"update": "DROP ALL"}, 403, "read-only"),
     ({"query": "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"}, 403,
      "SERVICE (federated query) is switched off"),
-    ({"query": "SELECT * FROM <http://example.org/g> WHERE { ?s ?p ?o }"}, 400, "FROM and FROM NAMED"),
+    ({"query": "SELECT * FROM <http://example.org/g> WHERE { ?s ?p ?o }"}, 403, "FROM and FROM NAMED"),
+    ({"query": "SELECT * FROM\n NAMED#\n<http://example.org/g> WHERE { ?s ?p ?o }"}, 403,
+     "FROM and FROM NAMED"),
     ({"query": "SELECT * WHERE { ?s ?p ?o }", "default-graph-uri": "http://example.org/g"}, 400,
      "is not a graph of this dataset"),
     ({"query": "SELECT * WHERE { ?s ?p ?o", "format": "json"}, 400, "not valid SPARQL"),
@@ -561,8 +565,9 @@ def test_a_large_result_is_spooled_to_a_file_and_cleaned_up(published: tuple[Set
                                                              tmp_path: Path) -> None:
     spool = str(tmp_path)
     settings = published[0].with_(max_rows=5000)
-    queries = RemoteQueries(RemoteStore(query_url=settings.remote_query_url), slots=1, wait=1, timeout=5,
-                            max_rows=settings.max_rows, max_bytes=10**8, spool_dir=spool)
+    preparer = QueryPreparer(base_iri="http://127.0.0.1/sparql", engine=Engine.STANDARD)
+    queries = RemoteQueries(RemoteStore(query_url=settings.remote_query_url), preparer=preparer, slots=1,
+                            wait=1, timeout=5, max_rows=settings.max_rows, max_bytes=10**8, spool_dir=spool)
     outcome = queries.execute(published[1], QueryRequest("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }",
                                                          formats=("json",)))
     assert outcome.status == 200 and outcome.truncated and outcome.path is not None
@@ -622,7 +627,8 @@ def test_slots_bound_concurrent_queries(published: tuple[Settings, Release]) -> 
 
     with scripted(hold) as hanging:
         store = RemoteStore(query_url=f"{hanging}query")
-        queries = RemoteQueries(store, slots=1, wait=0.2, timeout=1.0, max_rows=10, max_bytes=10**6)
+        queries = RemoteQueries(store, preparer=QueryPreparer(base_iri="http://127.0.0.1/sparql"), slots=1,
+                                wait=0.2, timeout=1.0, max_rows=10, max_bytes=10**6)
         request = QueryRequest("ASK { ?s ?p ?o }", formats=("json",))
         outcomes = []
         first = threading.Thread(target=lambda: outcomes.append(queries.execute(published[1], request)))
@@ -718,5 +724,5 @@ def test_a_remote_store_is_sent_standard_sparql(published: tuple[Settings, Relea
     # The local engine would get this MINUS as Oxigraph's LATERAL (lod.query.planner).
     query = ("SELECT * WHERE { ?m <http://www.w3.org/ns/org#member> ?o . "
              "MINUS { ?o <http://example.org/p> ?m } }")
-    prepared = lod_context(app).preparer.prepare(query)
+    prepared = lod_context(app).queries.preparer.prepare(query)  # type: ignore[attr-defined]
     assert "LATERAL" not in prepared.text and prepared.text == prepared.original

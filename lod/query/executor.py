@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -38,6 +38,7 @@ from lod.errors import LodError
 from lod.formats import RdfFormat
 from lod.negotiation import negotiate
 from lod.query.gateway import FederationPolicy, ServiceForwarder, ServiceGateway
+from lod.query.prepare import QueryInvalid, QueryPreparer, QueryRefused
 from lod.query.results import ResultFormat, write_boolean, write_solutions
 from lod.query.sandbox import confine, died_of_memory
 
@@ -435,7 +436,7 @@ class QueryLimits:
     memory_bytes: int | None = 1 << 30
 
 
-def _child_main(fd: int, relay_fd: int, limits: QueryLimits, spool_dir: str,
+def _child_main(fd: int, relay_fd: int, limits: QueryLimits, spool_dir: str, preparer: QueryPreparer,
                 federation: FederationPolicy | None, memory: InMemory | None) -> None:
     _detach_from_server(fd, relay_fd)
     # Before anything is evaluated: no network but the gateway's, no more memory than allowed.
@@ -466,8 +467,8 @@ def _child_main(fd: int, relay_fd: int, limits: QueryLimits, spool_dir: str,
             if store is None:
                 stores.clear()  # a new release replaces the old one
                 store = stores[store_path] = ox.Store.read_only(store_path)
-            outcome = evaluate(store, QueryRequest(*fields), max_rows=limits.max_rows,
-                               max_bytes=limits.max_bytes, spool_dir=spool_dir, gateway=gateway)
+            outcome = _prepared_and_evaluated(store, QueryRequest(*fields), preparer, limits=limits,
+                                              spool_dir=spool_dir, gateway=gateway)
         except MemoryError:
             outcome = _out_of_memory(limits)
         except OSError as failure:
@@ -477,6 +478,20 @@ def _child_main(fd: int, relay_fd: int, limits: QueryLimits, spool_dir: str,
             log.exception("query failed")
             outcome = error(500, f"the query failed inside the query engine: {type(failure).__name__}")
         channel.send(_outcome_fields(outcome))
+
+
+def _prepared_and_evaluated(store: ox.Store, request: QueryRequest, preparer: QueryPreparer, *,
+                            limits: QueryLimits, spool_dir: str, gateway: ServiceGateway | None,
+                            ) -> QueryOutcome:
+    # Prepared here, in the confined process, before anything is evaluated: the server process's
+    # threads then spend no time on it under their shared lock, and a parser that failed could
+    # take down no more than this process.
+    try:
+        prepared = preparer.prepare(request.query)
+    except (QueryInvalid, QueryRefused) as refusal:
+        return error(refusal.status, str(refusal))
+    return evaluate(store, replace(request, query=prepared.text), max_rows=limits.max_rows,
+                    max_bytes=limits.max_bytes, spool_dir=spool_dir, gateway=gateway)
 
 
 def _out_of_memory(limits: QueryLimits) -> QueryOutcome:
@@ -495,10 +510,12 @@ class QueryExecutor:
     Each server process has one executor per query slot; the child is started on first use and
     restarted after a query had to be stopped or the child died."""
 
-    def __init__(self, *, timeout: float, limits: QueryLimits, spool_dir: str | None = None,
-                 federation: FederationPolicy | None = None) -> None:
+    def __init__(self, *, timeout: float, limits: QueryLimits, preparer: QueryPreparer,
+                 spool_dir: str | None = None, federation: FederationPolicy | None = None) -> None:
         self.timeout = timeout
         self.limits = limits
+        self.preparer = preparer
+        """What prepares each query in the child (the child has its copy, made by the fork)."""
         self.federation = federation
         self.spool_dir = spool_dir or tempfile.gettempdir()
         self._lock = threading.Lock()
@@ -520,7 +537,8 @@ class QueryExecutor:
         try:
             self._process = self._context.Process(
                 target=_child_main,
-                args=(theirs, relay_theirs, self.limits, self.spool_dir, self.federation, memory),
+                args=(theirs, relay_theirs, self.limits, self.spool_dir, self.preparer, self.federation,
+                      memory),
                 daemon=True, name="lod-query")
             self._process.start()
         finally:
@@ -608,16 +626,18 @@ class ExecutorPool:
     queued, so that under overload latency stays bounded and clients are told to retry."""
 
     def __init__(self, *, size: int, page_size: int = 0, wait: float, timeout: float,
-                 limits: QueryLimits, federation: FederationPolicy | None = None) -> None:
+                 limits: QueryLimits, preparer: QueryPreparer, federation: FederationPolicy | None = None,
+                 ) -> None:
         self.wait = wait
         self.timeout = timeout
         self.page_size = page_size
         self._idle: queue.SimpleQueue[QueryExecutor] = queue.SimpleQueue()
         self._idle_for_pages: queue.SimpleQueue[QueryExecutor] = queue.SimpleQueue()
         for _ in range(size):
-            self._idle.put(QueryExecutor(timeout=timeout, limits=limits, federation=federation))
+            self._idle.put(QueryExecutor(timeout=timeout, limits=limits, preparer=preparer,
+                                         federation=federation))
         for _ in range(page_size):  # pages run the server's own queries: no SERVICE
-            self._idle_for_pages.put(QueryExecutor(timeout=timeout, limits=limits))
+            self._idle_for_pages.put(QueryExecutor(timeout=timeout, limits=limits, preparer=preparer))
         self._memory: InMemory | None = None
         self._loading = threading.Lock()
 

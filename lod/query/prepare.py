@@ -5,7 +5,8 @@ The engine gets only text serialised from the tree that was checked, never the c
 spelling that two parsers read differently cannot smuggle anything past the checks: what was
 decided on is what runs. Decisions: updates are refused (the endpoint is read-only); ``SERVICE``
 is refused unless federation is on, and then allowed only to listed endpoints, each pointed to the
-gateway of the query process (:mod:`lod.query.gateway`). The tree decided on is then planned
+gateway of the query process (:mod:`lod.query.gateway`); FROM and FROM NAMED where the endpoint
+says so (a remote store, whose dataset the server chooses). The tree decided on is then planned
 for the engine (:mod:`lod.query.planner`): what runs is the planned text, which gives the same
 answer; the client's own canonical text is kept beside it, to show what the planner changed.
 """
@@ -20,9 +21,9 @@ from dataclasses import dataclass, field, replace
 from typing import cast
 
 from lod.errors import LodError
-from lod.query.cache import Outlines, Recent
 from lod.query.gateway import FederationPolicy, gateway_url
 from lod.query.planner import Engine, plan
+from lod.query.recent import Outlines, Recent
 from lod.sparql import (
     IRI,
     AskQuery,
@@ -129,12 +130,14 @@ class QueryPreparer:
 
     def __init__(self, *, base_iri: str, prefixes: Mapping[str, str] | None = None,
                  federation: FederationPolicy | None = None, cache_size: int = 1024,
-                 engine: Engine = Engine.OXIGRAPH) -> None:
+                 engine: Engine = Engine.OXIGRAPH, dataset_refusal: str | None = None) -> None:
         self.base_iri = base_iri
         self.prefixes = dict(prefixes or {})
         self.federation = federation
         self.engine = engine
         """The engine the queries are planned for: a remote store gets standard SPARQL only."""
+        self.dataset_refusal = dataset_refusal
+        """Why FROM and FROM NAMED are refused here; None where a query may name its dataset."""
         self._cached = functools.lru_cache(maxsize=cache_size)(self._prepare_or_refuse)
         self._marker = Marker()
         self._shapes: Recent[tuple[str, ...], _PreparedShape] = Recent(cache_size)
@@ -216,6 +219,8 @@ class QueryPreparer:
         except SparqlSyntaxError as failure:
             raise QueryInvalid(f"the query is not valid SPARQL 1.1: {failure}") from None
         form, dataset = _FORMS[type(query)], bool(query.default_graphs or query.named_graphs)
+        if dataset and self.dataset_refusal:
+            raise QueryRefused(self.dataset_refusal)
         original = serialize(query)
         # The canonical text has the word SERVICE for every SERVICE clause of the tree: where the
         # word is missing, the tree has none, and the walk that finds them is spared.

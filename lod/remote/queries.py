@@ -14,7 +14,8 @@ Bounded like the local endpoint: ``query_slots`` queries at once per process (th
 ``Retry-After``), ``query_timeout`` for the whole exchange (then ``504``), ``remote_max_mb`` read at
 most; updates never get here (the web layer answers ``403``); ``SERVICE`` is refused, as the
 remote store would call other endpoints itself, beyond this server's allow-list; ``FROM`` is
-refused, so a query cannot widen its dataset on a store that lets it.
+refused (by the query layer, on the parsed query: :data:`FROM_REFUSED`), so a query cannot widen
+its dataset on a store that lets it.
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 
 from lod.query.executor import Overloaded, QueryOutcome, QueryRequest, error, evaluate
+from lod.query.prepare import QueryInvalid, QueryPreparer, QueryRefused
 from lod.rdf.store import ONTOLOGY_GRAPH
 from lod.release.publish import Release
 from lod.remote.client import retry_after
-from lod.remote.query_text import tokens
 from lod.remote.store import Exchange, ReleaseGraphs, RemoteStore, RemoteStoreError, RemoteTimeout, public
 
 FROM_REFUSED = ("FROM and FROM NAMED are not accepted on this endpoint, whose queries are answered by a "
@@ -71,9 +72,11 @@ _GRAPHS = {
 class RemoteQueries:
     """Runs queries on a release's graphs in a remote store; ``execute`` as the local executor's."""
 
-    def __init__(self, remote: RemoteStore, *, slots: int, wait: float, timeout: float, max_rows: int,
-                 max_bytes: int, spool_dir: str | None = None) -> None:
+    def __init__(self, remote: RemoteStore, *, preparer: QueryPreparer, slots: int, wait: float,
+                 timeout: float, max_rows: int, max_bytes: int, spool_dir: str | None = None) -> None:
         self.remote = remote
+        self.preparer = preparer
+        """Prepares queries for the remote store: standard SPARQL, FROM refused."""
         self.wait = wait
         self.timeout = timeout
         self.max_rows = max_rows
@@ -85,6 +88,10 @@ class RemoteQueries:
                 ) -> QueryOutcome:
         """Evaluate ``request`` on ``release``'s graphs; raises :class:`~lod.query.executor.Overloaded`
         when every slot stays busy for the wait, or when the remote store says it is busy."""
+        try:
+            request = replace(request, query=self.preparer.prepare(request.query).text)
+        except (QueryInvalid, QueryRefused) as refusal:
+            return error(refusal.status, str(refusal))
         if not self._slots.acquire(timeout=self.wait):
             raise Overloaded(retry_after=max(1, round(self.timeout / 2)))
         try:
@@ -93,8 +100,6 @@ class RemoteQueries:
             self._slots.release()
 
     def _execute(self, release: Release, request: QueryRequest) -> QueryOutcome:
-        if any(token.kind == "name" and token.text.upper() == "FROM" for token in tokens(request.query)):
-            return error(400, FROM_REFUSED)
         graphs = ReleaseGraphs.of(release.manifest.base_iri, release.manifest.release_id)
         dataset = _RemoteDataset(self, graphs)
         # Each query spools into a directory of its own, removed with whatever a failure left.

@@ -7,7 +7,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Protocol
@@ -27,7 +27,7 @@ from lod.query.sandbox import probe
 from lod.rdf.store import load_in_memory
 from lod.release.metadata import service_description
 from lod.release.publish import CURRENT, Release, describe_release, load_release, open_release
-from lod.remote.queries import RemoteQueries
+from lod.remote.queries import FROM_REFUSED, RemoteQueries
 from lod.remote.store import RemoteStore
 from lod.settings import Settings
 
@@ -83,7 +83,8 @@ class QueryFailed(LodError):
 
 
 class Queries(Protocol):
-    """What answers queries on a release: the local store's executors or a remote store."""
+    """What answers queries on a release: the local store's executors or a remote store. Each
+    prepares the client's query for its engine (:mod:`lod.query.prepare`) before anything runs."""
 
     def execute(self, release: Release, request: QueryRequest, *, for_page: bool = False,
                 ) -> QueryOutcome: ...
@@ -121,11 +122,15 @@ class LocalQueries:
 def query_runner(settings: Settings) -> Queries:
     """A remote store's when ``remote_query_url`` is set, else the local executor pool."""
     remote = RemoteStore.from_settings(settings)
+    base_iri = f"{settings.public_url}sparql"
+    federation = FederationPolicy.from_settings(settings)
     if remote is not None:
-        return RemoteQueries(remote, slots=settings.query_slots, wait=settings.queue_wait,
+        # Oxigraph's extensions are for the local engine: a remote store gets standard SPARQL.
+        preparer = QueryPreparer(base_iri=base_iri, federation=federation, engine=Engine.STANDARD,
+                                 dataset_refusal=FROM_REFUSED)
+        return RemoteQueries(remote, preparer=preparer, slots=settings.query_slots, wait=settings.queue_wait,
                              timeout=settings.query_timeout, max_rows=settings.max_rows,
                              max_bytes=settings.remote_max_mb * 1_000_000)
-    federation = FederationPolicy.from_settings(settings)
     confinement = probe()
     log.info("query processes: %s", confinement.summary())
     if federation is not None and not confinement.may_federate:
@@ -137,7 +142,8 @@ def query_runner(settings: Settings) -> Queries:
                          memory_bytes=settings.query_memory_mb << 20)
     return LocalQueries(ExecutorPool(size=settings.query_slots, page_size=settings.page_slots,
                                      wait=settings.queue_wait, timeout=settings.query_timeout,
-                                     limits=limits, federation=federation),
+                                     limits=limits, federation=federation,
+                                     preparer=QueryPreparer(base_iri=base_iri, federation=federation)),
                         memory_store_triples=settings.memory_store_triples)
 
 
@@ -149,11 +155,6 @@ class LodContext:
         self.releases = releases
         self._metadata: tuple[str, Metadata] | None = None
         self.queries = query_runner(settings)
-        # Rewrites with Oxigraph's extensions are for the local engine; a remote store gets the
-        # query as standard SPARQL.
-        engine = Engine.OXIGRAPH if isinstance(self.queries, LocalQueries) else Engine.STANDARD
-        self.preparer = QueryPreparer(base_iri=f"{settings.public_url}sparql",
-                                      federation=FederationPolicy.from_settings(settings), engine=engine)
 
         self.results = ResultCache(max_bytes=settings.result_cache_mb * 1024 * 1024)
 
@@ -166,8 +167,9 @@ class LodContext:
                 log.warning("no release to prepare: %s", failure)
 
     def query(self, request: QueryRequest, *, for_page: bool = False) -> QueryOutcome:
-        """Run a query on the current release; raises Overloaded when every slot stays busy,
-        QueryInvalid or QueryRefused when the query may not run."""
+        """Run a query on the current release; raises Overloaded when every slot stays busy. A query
+        that may not run (not SPARQL 1.1, an update, SERVICE where it is off) is an outcome with
+        its status (400, 403) and why."""
         _key, outcome = self.cached_query(request, for_page=for_page)
         assert outcome is not None  # only a matching If-None-Match leaves it out
         return outcome
@@ -184,9 +186,7 @@ class LodContext:
             return key, None
         outcome = self.results.get(key)
         if outcome is None:
-            prepared = self.preparer.prepare(request.query)
-            outcome = self.queries.execute(release, replace(request, query=prepared.text),
-                                           for_page=for_page)
+            outcome = self.queries.execute(release, request, for_page=for_page)
             self.results.put(key, outcome)
         return key, outcome
 

@@ -173,11 +173,11 @@ class QueryPreparer:
             return refusal
         if shape is not None:
             # Learnt on the second sighting (a shape seen once may never come again, and learning
-            # it costs another preparation), and tried once.
+            # it costs another preparation), again when it was dropped, never when it failed.
             sighted = self._sighted.get(shape.key)
             if sighted is None:
                 self._sighted.put(shape.key, "once")
-            elif sighted == "once":
+            elif sighted != "not learnable":
                 learnt = self._learn(shape, prepared)
                 self._sighted.put(shape.key, "learnt" if learnt else "not learnable")
                 if learnt is not None:

@@ -123,14 +123,14 @@ def query_runner(settings: Settings) -> Queries:
     """A remote store's when ``remote_query_url`` is set, else the local executor pool."""
     remote = RemoteStore.from_settings(settings)
     base_iri = f"{settings.public_url}sparql"
-    federation = FederationPolicy.from_settings(settings)
     if remote is not None:
-        # Oxigraph's extensions are for the local engine: a remote store gets standard SPARQL.
-        preparer = QueryPreparer(base_iri=base_iri, federation=federation, engine=Engine.STANDARD,
-                                 dataset_refusal=FROM_REFUSED)
+        # Oxigraph's extensions are for the local engine: a remote store gets standard SPARQL, no
+        # SERVICE (it would call other endpoints itself) and no FROM (the server names the dataset).
+        preparer = QueryPreparer(base_iri=base_iri, engine=Engine.STANDARD, dataset_refusal=FROM_REFUSED)
         return RemoteQueries(remote, preparer=preparer, slots=settings.query_slots, wait=settings.queue_wait,
                              timeout=settings.query_timeout, max_rows=settings.max_rows,
                              max_bytes=settings.remote_max_mb * 1_000_000)
+    federation = FederationPolicy.from_settings(settings)
     confinement = probe()
     log.info("query processes: %s", confinement.summary())
     if federation is not None and not confinement.may_federate:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rdflib import Graph
+
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -18,3 +20,11 @@ def resource_dir(name: str) -> Path:
 def turtle_files(name: str) -> list[Path]:
     """The Turtle files of a resource folder, in a stable order."""
     return sorted(resource_dir(name).glob("*.ttl"))
+
+
+def turtle_graph(name: str) -> Graph:
+    """The Turtle files of a resource folder as one graph (a fresh copy each call)."""
+    graph = Graph()
+    for path in turtle_files(name):
+        graph.parse(path, format="turtle")
+    return graph

@@ -8,7 +8,7 @@ from functools import cache
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 
-from lod.resources import turtle_files
+from lod.resources import turtle_graph
 from lod.vocab import IKZ
 
 
@@ -24,10 +24,7 @@ class Concept:
 
 def ontology_graph() -> Graph:
     """The project's vocabulary and concept schemes as one graph (a fresh copy each call)."""
-    graph = Graph()
-    for path in turtle_files("ontology"):
-        graph.parse(path, format="turtle")
-    return graph
+    return turtle_graph("ontology")
 
 
 @cache

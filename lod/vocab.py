@@ -16,6 +16,20 @@ WIKIDATA = Namespace("http://www.wikidata.org/entity/")
 LANGUAGE = Namespace("http://publications.europa.eu/resource/authority/language/")
 GEOCODING = Namespace("http://dcat-ap.de/def/politicalGeocoding/")
 
+# The catalogue's and the service's vocabularies. Plain namespaces rather than rdflib's DCAT,
+# which predates DCAT 3 (no dcat:version) and warns.
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
+VOID = Namespace("http://rdfs.org/ns/void#")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
+FILE_TYPE = Namespace("http://publications.europa.eu/resource/authority/file-type/")
+DATA_THEME = Namespace("http://publications.europa.eu/resource/authority/data-theme/")
+ACCESS_RIGHT = Namespace("http://publications.europa.eu/resource/authority/access-right/")
+COUNTRY = Namespace("http://publications.europa.eu/resource/authority/country/")
+GEOCODING_LEVEL = Namespace("http://dcat-ap.de/def/politicalGeocoding/Level/")
+
 DEFAULT_BASE_IRI = "https://w3id.org/lod-ikz/"
 """Where data IRIs are minted unless a publisher configures its own base."""
 

@@ -22,12 +22,7 @@ import lod.release.metadata
 from lod.errors import UsageError
 from lod.formats import RdfFormat
 from lod.release.metadata import (
-    DCAT,
-    DCATDE,
     FORMAT_TERMS,
-    SD,
-    SPDX,
-    VOID,
     DumpFile,
     Publisher,
     ReleaseInfo,
@@ -35,7 +30,7 @@ from lod.release.metadata import (
     service_description,
     void_graph,
 )
-from lod.vocab import DCTERMS, FOAF, ORG, RDF, RDFS, SKOS, VCARD, XSD
+from lod.vocab import DCAT, DCATDE, DCTERMS, FOAF, ORG, RDF, RDFS, SD, SKOS, SPDX, VCARD, VOID, XSD
 
 URL = "http://127.0.0.1:8000/"
 BASE = "https://w3id.org/lod-ikz/"

@@ -10,18 +10,12 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from lod.vocab import IKZ, ORG, PROV, RDF, RDFS, SCHEMA, TIME, VCARD
+from lod.vocab import DCTERMS, FOAF, IKZ, ORG, PROV, RDF, RDFS, SCHEMA, SKOS, TIME, VCARD
 
 Binding = dict[str, dict[str, str]]
 Select = Callable[[str], list[Binding]]
 
-LABEL_PROPERTIES = (
-    "http://www.w3.org/2004/02/skos/core#prefLabel",
-    "http://www.w3.org/2000/01/rdf-schema#label",
-    "http://xmlns.com/foaf/0.1/name",
-    "https://schema.org/name",
-    "http://purl.org/dc/terms/title",
-)
+LABEL_PROPERTIES = tuple(str(p) for p in (SKOS.prefLabel, RDFS.label, FOAF.name, SCHEMA.name, DCTERMS.title))
 """The properties that name a resource, the preferred one first."""
 _LABEL_PATH = "|".join(f"<{p}>" for p in LABEL_PROPERTIES)
 RDF_TYPE = str(RDF.type)

@@ -24,22 +24,30 @@ from rdflib.term import Node
 from lod.errors import UsageError
 from lod.formats import RdfFormat
 from lod.rdf.mapping import IriMinter
-from lod.vocab import DCTERMS, FOAF, LANGUAGE, PREFIXES, RDF, RDFS, VCARD, XSD
+from lod.vocab import (
+    ACCESS_RIGHT,
+    COUNTRY,
+    DATA_THEME,
+    DCAT,
+    DCATDE,
+    DCTERMS,
+    FILE_TYPE,
+    FOAF,
+    FORMATS,
+    GEOCODING_LEVEL,
+    LANGUAGE,
+    PREFIXES,
+    RDF,
+    RDFS,
+    SD,
+    SPDX,
+    VCARD,
+    VOID,
+    XSD,
+)
 
 Triple: TypeAlias = tuple[Node, Node, Node]
 
-# Plain namespaces rather than rdflib's DCAT, which predates DCAT 3 (no dcat:version) and warns.
-DCAT = Namespace("http://www.w3.org/ns/dcat#")
-VOID = Namespace("http://rdfs.org/ns/void#")
-SPDX = Namespace("http://spdx.org/rdf/terms#")
-DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
-SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
-FORMATS = Namespace("http://www.w3.org/ns/formats/")
-FILE_TYPE = Namespace("http://publications.europa.eu/resource/authority/file-type/")
-DATA_THEME = Namespace("http://publications.europa.eu/resource/authority/data-theme/")
-ACCESS_RIGHT = Namespace("http://publications.europa.eu/resource/authority/access-right/")
-COUNTRY = Namespace("http://publications.europa.eu/resource/authority/country/")
-GEOCODING_LEVEL = Namespace("http://dcat-ap.de/def/politicalGeocoding/Level/")
 # DCAT-AP.de's media-type list is IANA's registry under https; its shapes accept http too.
 IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
 

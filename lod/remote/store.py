@@ -30,11 +30,11 @@ from urllib.parse import quote, urlencode, urlsplit
 from lod.errors import LodError, UsageError
 from lod.remote.client import _text as error_text
 from lod.settings import Settings
+from lod.vocab import DCAT
 
-DCAT = "http://www.w3.org/ns/dcat#"
-CURRENT_VERSION = f"{DCAT}hasCurrentVersion"
+CURRENT_VERSION = str(DCAT.hasCurrentVersion)
 """The pointer's predicate: the control graph's subject has the served release as current version."""
-VERSION = f"{DCAT}hasVersion"
+VERSION = str(DCAT.hasVersion)
 """Records every release uploaded (before its upload starts), so that pruning finds them all."""
 
 RESULTS_JSON = "application/sparql-results+json"

@@ -12,7 +12,7 @@ from pyshacl import validate as pyshacl_validate
 from rdflib import Graph, Literal
 from rdflib.term import Node
 
-from lod.resources import turtle_files
+from lod.resources import turtle_graph
 from lod.schemes import ontology_graph
 from lod.vocab import RDF, SH
 
@@ -61,10 +61,7 @@ class ValidationReport:
 
 @cache
 def _bundled_shapes() -> Graph:
-    graph = Graph()
-    for path in turtle_files("shapes"):
-        graph.parse(path, format="turtle")
-    return graph
+    return turtle_graph("shapes")
 
 
 @cache

@@ -21,15 +21,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 import lod.release.metadata
 from lod.errors import UsageError
 from lod.formats import RdfFormat
-from lod.release.metadata import (
-    FORMAT_TERMS,
-    DumpFile,
-    Publisher,
-    ReleaseInfo,
-    catalog_graph,
-    service_description,
-    void_graph,
-)
+from lod.release.manifest import DumpFile, Manifest
+from lod.release.metadata import FORMAT_TERMS, Publisher, catalog_graph, service_description, void_graph
 from lod.vocab import DCAT, DCATDE, DCTERMS, FOAF, ORG, RDF, RDFS, SD, SKOS, SPDX, VCARD, VOID, XSD
 
 URL = "http://127.0.0.1:8000/"
@@ -48,9 +41,11 @@ def _dump(name: str, fmt: RdfFormat, *, gzipped: bool, size: int) -> DumpFile:
                     sha256=hashlib.sha256(name.encode()).hexdigest())
 
 
-RELEASE = ReleaseInfo(
+RELEASE = Manifest(
     release_id="20261125T161000Z",
-    created=datetime(2026, 11, 25, 16, 10, tzinfo=UTC),
+    created=datetime(2026, 11, 25, 16, 10, tzinfo=UTC).isoformat(),
+    base_iri=BASE,
+    warnings=0,
     triples=28453,
     dumps=(
         _dump("lod-ikz.ttl", RdfFormat.TURTLE, gzipped=False, size=1_482_113),
@@ -280,13 +275,14 @@ def test_partition_of_an_iri_outside_known_namespaces_gets_a_hash_fragment() -> 
     (lambda: DumpFile("../etc/passwd", RdfFormat.TURTLE, False, 1, "a" * 64), "plain file name"),
     (lambda: DumpFile("x.ttl", RdfFormat.TURTLE, False, -1, "a" * 64), "must not be negative"),
     (lambda: Publisher(email="mailto:a@example.de"), "without 'mailto:'"),
-    (lambda: replace(RELEASE, created=datetime(2026, 11, 25)), "timezone-aware"),
+    (lambda: replace(RELEASE, created=datetime(2026, 11, 25).isoformat()), "timezone-aware"),
     (lambda: replace(RELEASE, dumps=RELEASE.dumps[:1] * 2), "unique"),
     (lambda: void_graph(RELEASE, public_url="http://127.0.0.1:8000", base_iri=BASE), "ending in '/'"),
     (lambda: catalog_graph(RELEASE, public_url=URL, base_iri="w3id.org/x/"), "http(s) IRI"),
     (lambda: service_description(public_url="ftp://example.org/"), "http(s) URL"),
+    (lambda: replace(RELEASE, created="yesterday"), "is not an ISO 8601 date and time"),
 ], ids=["sha256", "name", "size", "email", "naive-created", "duplicate-dump", "void-url",
-        "catalog-base", "sd-url"])
+        "catalog-base", "sd-url", "created-not-a-date"])
 def test_bad_input_is_refused(build: Callable[[], object], message: str) -> None:
     with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)")):
         build()
@@ -294,7 +290,7 @@ def test_bad_input_is_refused(build: Callable[[], object], message: str) -> None
 
 def test_created_in_another_timezone_is_accepted() -> None:
     created = datetime(2026, 11, 25, 17, 10, tzinfo=timezone(timedelta(hours=1)))
-    catalog = catalog_graph(replace(RELEASE, created=created), public_url=URL, base_iri=BASE)
+    catalog = catalog_graph(replace(RELEASE, created=created.isoformat()), public_url=URL, base_iri=BASE)
     stamps = {str(o) for o in catalog.objects(None, DCTERMS.modified)}
     assert stamps == {"2026-11-25T17:10:00+01:00"}
 

@@ -726,3 +726,25 @@ def test_a_remote_store_is_sent_standard_sparql(published: tuple[Settings, Relea
              "MINUS { ?o <http://example.org/p> ?m } }")
     prepared = lod_context(app).queries.preparer.prepare(query)  # type: ignore[attr-defined]
     assert "LATERAL" not in prepared.text and prepared.text == prepared.original
+
+
+# --- lod query ----------------------------------------------------------------------------------
+
+
+def test_lod_query_answers_from_the_remote_store(oxigraph: str, published: tuple[Settings, Release]) -> None:
+    settings, release = published
+    env = {**os.environ, **remote_environment(settings)}
+
+    def lod_query(query: str) -> subprocess.CompletedProcess[str]:
+        command = ["query", "--release-dir", str(settings.release_dir), "--format", "json", query]
+        return subprocess.run([sys.executable, "-m", "lod", *command], capture_output=True, text=True,
+                              timeout=60, env=env)
+
+    done = lod_query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    assert done.returncode == 0, done.stderr
+    count = int(json.loads(done.stdout)["results"]["bindings"][0]["n"]["value"])
+    assert count == release.manifest.triples + release.manifest.vocabulary_triples
+    # Only the remote store's runner refuses FROM (the local engine's dataset is the release).
+    refused = lod_query("SELECT * FROM <urn:x> WHERE { ?s ?p ?o }")
+    assert refused.returncode != 0 and "answered by a remote store" in refused.stderr
+    assert "Traceback" not in refused.stderr

@@ -11,6 +11,10 @@ import pyoxigraph as ox
 import pytest
 from flask.testing import FlaskClient
 
+from lod.query.executor import QueryLimits, QueryOutcome, QueryRequest
+from lod.query.prepare import QueryPreparer
+from lod.query.runners import InProcessQueries
+from lod.release.publish import Release
 from lod.settings import Settings
 from lod.web import create_app
 
@@ -361,15 +365,13 @@ def test_results_carry_an_etag_and_revalidate(client: FlaskClient) -> None:
 
 
 def test_a_repeated_query_is_answered_from_the_cache(release_dir: Path) -> None:
-    from lod.web.context import lod_context
-
-    app = create_app(Settings(release_dir=release_dir))
+    runner = Recording(Settings(release_dir=release_dir))
+    client = create_app(runner.settings, queries=runner).test_client()
     params = {"query": COUNT, "format": "json"}
-    first = app.test_client().get("/sparql", query_string=params)
-    context = lod_context(app)
-    context.queries.execute = None  # type: ignore[method-assign]  # evaluating again would fail
-    second = app.test_client().get("/sparql", query_string=params)
+    first = client.get("/sparql", query_string=params)
+    second = client.get("/sparql", query_string=params)
     assert second.status_code == 200 and second.data == first.data
+    assert len(runner.asked) == 1
 
 
 def test_pages_survive_the_package_being_replaced(release_dir: Path, tmp_path: Path) -> None:
@@ -398,3 +400,32 @@ print(page.status_code, css.status_code, css.mimetype, missing.status_code, b"<h
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["200", "200", "text/css", "404", "True"], done.stderr[-2000:]
+
+
+# --- one query interface -------------------------------------------------------------------
+
+
+class Recording:
+    """Answers in this process, and records what it was asked."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.asked: list[tuple[str, bool]] = []
+        self.runner = InProcessQueries(preparer=QueryPreparer(base_iri=f"{settings.public_url}sparql"),
+                                       limits=QueryLimits.from_settings(settings))
+
+    def execute(self, release: Release, request: QueryRequest, *, for_page: bool = False) -> QueryOutcome:
+        self.asked.append((request.query, for_page))
+        return self.runner.execute(release, request, for_page=for_page)
+
+
+def test_the_endpoint_and_the_pages_ask_the_runner_the_app_is_given(release_dir: Path) -> None:
+    runner = Recording(Settings(release_dir=release_dir))
+    client = create_app(runner.settings, queries=runner).test_client()
+    answer = client.post("/sparql", data={"query": "ASK { ?s ?p ?o }"},
+                         headers={"Accept": "application/sparql-results+json"})
+    assert answer.status_code == 200 and json.loads(answer.data) == {"head": {}, "boolean": True}
+    assert runner.asked == [("ASK { ?s ?p ?o }", False)]
+    page = client.get("/doc/organisation/kgst", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "KGSt" in page.get_data(as_text=True)
+    assert len(runner.asked) > 1 and all(for_page for _, for_page in runner.asked[1:])

@@ -15,8 +15,8 @@ import click
 from rdflib import BNode, Graph, Literal
 
 from lod.errors import InputError, UsageError
-from lod.formats import RdfFormat
-from lod.query.results import ResultFormat, write_boolean, write_solutions
+from lod.formats import RdfFormat, ResultFormat
+from lod.query.results import write_boolean, write_solutions
 from lod.rdf.store import to_oxigraph
 from lod.records.sources import read_records
 from lod.remote.client import (
@@ -30,6 +30,7 @@ from lod.remote.client import (
     Term,
 )
 from lod.remote.linking import WDT, accept_proposals, propose_wikidata_links, write_proposals
+from lod.remote.runner import query_runner
 from lod.settings import Settings
 from lod.validation.report import format_problems
 from lod.vocab import PREFIXES, WIKIDATA
@@ -85,7 +86,8 @@ def query(query_argument: str, endpoint: str | None, release_dir: Path | None, f
         source = _endpoint(endpoint, timeout, cache_dir)
     else:
         settings = Settings.load(config=config, release_dir=release_dir)
-        source = LocalRelease(settings.release_dir, max_rows=settings.max_rows)
+        source = LocalRelease(settings.release_dir, max_rows=settings.max_rows,
+                              runner=query_runner(settings, in_process=True))
     result = source.query(text)
     write_result(sys.stdout.buffer, result, fmt)
     if isinstance(result, SelectResult) and result.truncated:

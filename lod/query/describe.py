@@ -10,9 +10,10 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from lod.query.results import JsonTerm
 from lod.vocab import DCTERMS, FOAF, IKZ, ORG, PROV, RDF, RDFS, SCHEMA, SKOS, TIME, VCARD
 
-Binding = dict[str, dict[str, str]]
+Binding = dict[str, JsonTerm]
 Select = Callable[[str], list[Binding]]
 
 LABEL_PROPERTIES = tuple(str(p) for p in (SKOS.prefLabel, RDFS.label, FOAF.name, SCHEMA.name, DCTERMS.title))

@@ -35,30 +35,21 @@ from typing import Any, BinaryIO, cast
 import pyoxigraph as ox
 
 from lod.errors import LodError
-from lod.formats import RdfFormat
+from lod.formats import SERVED_RDF_FORMATS, RdfFormat, ResultFormat
 from lod.negotiation import negotiate
 from lod.query.gateway import FederationPolicy, ServiceForwarder, ServiceGateway
 from lod.query.prepare import QueryInvalid, QueryPreparer, QueryRefused
-from lod.query.results import ResultFormat, write_boolean, write_solutions
+from lod.query.results import write_boolean, write_solutions
 from lod.query.sandbox import confine, died_of_memory
+from lod.settings import Settings
 
 log = logging.getLogger(__name__)
 
 INLINE_LIMIT = 256 * 1024
 """Results up to this size travel back in memory; larger ones through a temporary file."""
 
-GRAPH_FORMATS = (RdfFormat.TURTLE, RdfFormat.NTRIPLES, RdfFormat.JSONLD, RdfFormat.RDFXML)
-_OX_GRAPH_FORMATS = {
-    RdfFormat.TURTLE: ox.RdfFormat.TURTLE,
-    RdfFormat.NTRIPLES: ox.RdfFormat.N_TRIPLES,
-    RdfFormat.JSONLD: ox.RdfFormat.JSON_LD,
-    RdfFormat.RDFXML: ox.RdfFormat.RDF_XML,
-}
-# What each kind of result is offered as, in the server's order of preference, by media type.
-_RESULT_FORMATS = {f.media_type: f for f in ResultFormat}
-_GRAPH_FORMATS = {f.media_type: f for f in GRAPH_FORMATS}
-_RESULT_TYPES = tuple(_RESULT_FORMATS)
-_GRAPH_TYPES = tuple(_GRAPH_FORMATS)
+_Format = ResultFormat | RdfFormat
+_RESULT_FORMATS = tuple(ResultFormat)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,49 +169,30 @@ class _Counted:
         self.truncated = next(self.items, None) is not None
 
 
-_ALIASES = {
-    "application/sparql-results+json": "application/json",
-    "application/sparql-results+xml": "application/xml",
-    "application/ld+json": "application/json",
-}
-"""Generic media types clients send for a specific one; the specific one is what they get."""
-
-
-def _choose(request: QueryRequest, offered: tuple[str, ...]) -> str | None:
+def _choose(request: QueryRequest, offered: tuple[_Format, ...]) -> _Format | None:
     if request.formats:
-        return _by_label(request.formats, offered)
+        return _by_name(request.formats, offered)
     return _by_accept(request.accept, offered)
 
 
 # Clients send the same few Accept headers and format names again and again: the choice is a pure
 # function of them, so it is worked out once (and the cache stays small: at most 256 entries).
 @functools.lru_cache(maxsize=256)
-def _by_label(formats: tuple[str, ...], offered: tuple[str, ...]) -> str | None:
-    for wanted in (f.lower() for f in formats):
-        for media_type, labels in _LABELS.items():
-            if media_type in offered and wanted in labels:
-                return media_type
+def _by_name(formats: tuple[str, ...], offered: tuple[_Format, ...]) -> _Format | None:
+    for wanted in (f.strip().lower() for f in formats):
+        for fmt in offered:
+            if wanted in fmt.names:
+                return fmt
     return None
 
 
 @functools.lru_cache(maxsize=256)
-def _by_accept(accept: str | None, offered: tuple[str, ...]) -> str | None:
-    aliases = {_ALIASES[m]: m for m in offered if m in _ALIASES}
-    chosen = negotiate(accept, [*offered, *aliases])
-    return aliases.get(chosen, chosen) if chosen else None
-
-
-_LABELS: dict[str, tuple[str, ...]] = {
-    **{f.media_type: (f.label, f.media_type) for f in ResultFormat},
-    **{f.media_type: (f.label, f.media_type, f.extension.lstrip(".")) for f in GRAPH_FORMATS},
-}
-# Names clients put in `format` (SPARQLWrapper sends its return format there, e.g. n3).
-_LABELS["application/sparql-results+json"] += ("application/json",)
-_LABELS["application/sparql-results+xml"] += ("application/xml",)
-_LABELS["text/turtle"] += ("n3", "text/n3", "application/turtle")
-_LABELS["application/ld+json"] += ("json-ld", "json", "application/json")
-_LABELS["application/rdf+xml"] += ("rdf+xml", "xml", "application/xml")
-_LABELS["application/n-triples"] += ("nt", "n-triples")
+def _by_accept(accept: str | None, offered: tuple[_Format, ...]) -> _Format | None:
+    # A generic media type (application/json) a client sends gets the specific one it stands for.
+    candidates = {f.media_type: f for f in offered}
+    candidates |= {f.generic_media_type: f for f in offered if f.generic_media_type}
+    chosen = negotiate(accept, list(candidates))
+    return candidates[chosen] if chosen else None
 
 
 def evaluate(store: ox.Store, request: QueryRequest, *, max_rows: int, max_bytes: int, spool_dir: str,
@@ -265,33 +237,32 @@ def _evaluate(store: ox.Store, request: QueryRequest, *, max_rows: int, max_byte
     if request.max_bytes is not None:
         max_bytes = min(max_bytes, request.max_bytes)
     if isinstance(result, ox.QueryBoolean):
-        chosen = _choose(request, _RESULT_TYPES)
-        if chosen is None:
-            return _not_acceptable(_RESULT_TYPES, request)
-        write_boolean(out, _RESULT_FORMATS[chosen], bool(result))
-        return spool.outcome(chosen, count=1, truncated=False)
+        chosen = _choose(request, _RESULT_FORMATS)
+        if not isinstance(chosen, ResultFormat):
+            return _not_acceptable(_RESULT_FORMATS, request)
+        write_boolean(out, chosen, bool(result))
+        return spool.outcome(chosen.media_type, count=1, truncated=False)
     if isinstance(result, ox.QuerySolutions):
-        chosen = _choose(request, _RESULT_TYPES)
-        if chosen is None:
-            return _not_acceptable(_RESULT_TYPES, request)
+        chosen = _choose(request, _RESULT_FORMATS)
+        if not isinstance(chosen, ResultFormat):
+            return _not_acceptable(_RESULT_FORMATS, request)
         variables = [v.value for v in result.variables]
         rows = _Counted(result, max_rows, spool, max_bytes)
-        write_solutions(out, _RESULT_FORMATS[chosen], variables, rows)
-        return spool.outcome(chosen, count=rows.count, truncated=rows.truncated)
-    chosen = _choose(request, _GRAPH_TYPES)
-    if chosen is None:
-        return _not_acceptable(_GRAPH_TYPES, request)
-    graph_format = _GRAPH_FORMATS[chosen]
+        write_solutions(out, chosen, variables, rows)
+        return spool.outcome(chosen.media_type, count=rows.count, truncated=rows.truncated)
+    graph_format = _choose(request, SERVED_RDF_FORMATS)
+    if not isinstance(graph_format, RdfFormat):
+        return _not_acceptable(SERVED_RDF_FORMATS, request)
     triples = _Counted(result, max_rows, spool, max_bytes)
     try:
         ox.serialize(_xml_checked(triples) if graph_format is RdfFormat.RDFXML else triples, out,
-                     format=_OX_GRAPH_FORMATS[graph_format])
+                     format=graph_format.oxigraph)
     except _NotXml as failure:
         spool.discard()
-        offered = ", ".join(m for m in _GRAPH_TYPES if m != chosen)
+        offered = ", ".join(f.media_type for f in SERVED_RDF_FORMATS if f is not graph_format)
         return error(406, f"this result cannot be written as RDF/XML: {failure}; ask for one of {offered}")
     spool.flush()
-    return spool.outcome(chosen, count=triples.count, truncated=triples.truncated)
+    return spool.outcome(graph_format.media_type, count=triples.count, truncated=triples.truncated)
 
 
 class _NotXml(ValueError):
@@ -321,11 +292,11 @@ def _xml_checked(triples: Iterable[ox.Triple]) -> Iterator[ox.Triple]:
         yield triple
 
 
-def _not_acceptable(offered: tuple[str, ...], request: QueryRequest) -> QueryOutcome:
+def _not_acceptable(offered: tuple[_Format, ...], request: QueryRequest) -> QueryOutcome:
     asked = f"format={', '.join(request.formats)}" if request.formats else f"Accept: {request.accept}"
-    names = ", ".join(_LABELS[m][0] for m in offered)
+    media_types, labels = ", ".join(f.media_type for f in offered), ", ".join(f.label for f in offered)
     return error(406, f"no format asked for ({asked}) can represent this result; available: "
-                      f"{', '.join(offered)} (format= {names})")
+                      f"{media_types} (format= {labels})")
 
 
 # --- between the two ------------------------------------------------------------------------
@@ -431,9 +402,14 @@ def _detach_from_server(*keep: int) -> None:
 class QueryLimits:
     """What one query may take: rows, bytes of result, and memory beyond the store it reads."""
 
-    max_rows: int = 100_000
-    max_bytes: int = 100_000_000
-    memory_bytes: int | None = 1 << 30
+    max_rows: int
+    max_bytes: int
+    memory_bytes: int | None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> QueryLimits:
+        return cls(max_rows=settings.max_rows, max_bytes=settings.max_result_mb * 1_000_000,
+                   memory_bytes=settings.query_memory_mb << 20)
 
 
 def _child_main(fd: int, relay_fd: int, limits: QueryLimits, spool_dir: str, preparer: QueryPreparer,
@@ -467,8 +443,10 @@ def _child_main(fd: int, relay_fd: int, limits: QueryLimits, spool_dir: str, pre
             if store is None:
                 stores.clear()  # a new release replaces the old one
                 store = stores[store_path] = ox.Store.read_only(store_path)
-            outcome = _prepared_and_evaluated(store, QueryRequest(*fields), preparer, limits=limits,
-                                              spool_dir=spool_dir, gateway=gateway)
+            # Prepared here, in the confined process: the server process's threads then spend no
+            # time on it under their shared lock, and a parser that failed takes down only this.
+            outcome = prepare_and_evaluate(store, QueryRequest(*fields), preparer, limits=limits,
+                                           spool_dir=spool_dir, gateway=gateway)
         except MemoryError:
             outcome = _out_of_memory(limits)
         except OSError as failure:
@@ -480,12 +458,11 @@ def _child_main(fd: int, relay_fd: int, limits: QueryLimits, spool_dir: str, pre
         channel.send(_outcome_fields(outcome))
 
 
-def _prepared_and_evaluated(store: ox.Store, request: QueryRequest, preparer: QueryPreparer, *,
-                            limits: QueryLimits, spool_dir: str, gateway: ServiceGateway | None,
-                            ) -> QueryOutcome:
-    # Prepared here, in the confined process, before anything is evaluated: the server process's
-    # threads then spend no time on it under their shared lock, and a parser that failed could
-    # take down no more than this process.
+def prepare_and_evaluate(store: ox.Store, request: QueryRequest, preparer: QueryPreparer, *,
+                         limits: QueryLimits, spool_dir: str, gateway: ServiceGateway | None = None,
+                         ) -> QueryOutcome:
+    """Prepare ``request`` for the engine and evaluate it; a query that may not run is an outcome
+    with its status (400, 403) and why."""
     try:
         prepared = preparer.prepare(request.query)
     except (QueryInvalid, QueryRefused) as refusal:

@@ -24,22 +24,22 @@ CSV drops it with the language tag.
 
 from __future__ import annotations
 
+import json
 import json.encoder
 import re
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any, BinaryIO, Protocol, TypeAlias
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from lod.errors import UsageError
+from lod.formats import ResultFormat
 
 __all__ = [
-    "ResultFormat",
+    "JsonTerm",
     "Row",
+    "Solutions",
     "Term",
-    "from_label",
     "iter_solutions",
     "write_boolean",
     "write_solutions",
@@ -59,39 +59,28 @@ class Row(Protocol):
     def __iter__(self) -> Iterator[Term | None]: ...
 
 
-class ResultFormat(Enum):
-    """A SPARQL query results format. Values: (name, media type, file extension)."""
+JsonTerm: TypeAlias = dict[str, str]
+"""A term as SPARQL 1.1 results JSON writes it: ``type``, ``value``, and ``xml:lang`` or ``datatype``."""
 
-    JSON = ("json", "application/sparql-results+json", ".srj")
-    XML = ("xml", "application/sparql-results+xml", ".srx")
-    CSV = ("csv", "text/csv", ".csv")
-    TSV = ("tsv", "text/tab-separated-values", ".tsv")
 
-    def __init__(self, label: str, media_type: str, extension: str) -> None:
-        self.label = label
-        self.media_type = media_type
-        self.extension = extension
+@dataclass(frozen=True, slots=True)
+class Solutions:
+    """A SELECT or ASK result read back from SPARQL 1.1 results JSON, by everything in ``lod`` that
+    reads one (the pages, the query page's table, ``lod query``'s table): no one parses it twice."""
 
-    @property
-    def content_type(self) -> str:
-        """The ``Content-Type`` to send. ``text/*`` defaults to US-ASCII, so CSV and TSV name
-        UTF-8 explicitly, as the CSV/TSV recommendation advises (§2)."""
-        if self.media_type.startswith("text/"):
-            return f"{self.media_type}; charset=utf-8"
-        return self.media_type
+    variables: list[str]
+    rows: list[dict[str, JsonTerm]]
+    """One dict per solution; an unbound variable has no entry."""
+    boolean: bool | None = None
+    """The answer of an ASK query (which has no variables and no rows), else None."""
 
     @classmethod
-    def from_label(cls, label_or_media_type: str) -> ResultFormat:
-        """The format named by its label (``json``) or media type (``text/csv; charset=utf-8``)."""
-        wanted = label_or_media_type.partition(";")[0].strip().lower()
-        for fmt in cls:
-            if wanted in (fmt.label, fmt.media_type):
-                return fmt
-        allowed = ", ".join(f"{fmt.label} ({fmt.media_type})" for fmt in cls)
-        raise UsageError(f"unknown SPARQL results format {label_or_media_type!r}; allowed: {allowed}")
+    def from_json(cls, body: bytes) -> Solutions:
+        document = json.loads(body)
+        if "boolean" in document:
+            return cls([], [], boolean=bool(document["boolean"]))
+        return cls(list(document["head"]["vars"]), document["results"]["bindings"])
 
-
-from_label = ResultFormat.from_label
 
 _CHUNK_CHARS = 64 * 1024
 

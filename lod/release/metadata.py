@@ -24,6 +24,7 @@ from rdflib.term import Node
 from lod.errors import UsageError
 from lod.formats import RdfFormat
 from lod.rdf.mapping import IriMinter
+from lod.release.manifest import DumpFile, Manifest
 from lod.vocab import (
     ACCESS_RIGHT,
     COUNTRY,
@@ -55,7 +56,6 @@ DEFAULT_LICENSE = "http://dcat-ap.de/def/licenses/cc-by/4.0"
 """Creative Commons Attribution 4.0, as GovData's licence list spells it (no trailing slash)."""
 
 SPARQL_PROTOCOL = URIRef("https://www.w3.org/TR/sparql11-protocol/")
-GZIP_MEDIA_TYPE = "application/gzip"
 
 DEFAULT_TITLE: Mapping[str, str] = MappingProxyType({
     "de": "Interkommunale Zusammenarbeit in Deutschland",
@@ -101,41 +101,7 @@ RESULT_FORMATS: tuple[URIRef, ...] = (
 )
 """What the endpoint answers in: SPARQL results for SELECT/ASK, RDF for CONSTRUCT/DESCRIBE."""
 
-_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 _LOCAL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-
-
-@dataclass(frozen=True, slots=True)
-class DumpFile:
-    """One downloadable dump of a release, served at ``{public_url}download/{name}``."""
-
-    name: str
-    format: RdfFormat
-    gzipped: bool
-    size: int
-    sha256: str
-
-    def __post_init__(self) -> None:
-        if not _FILE_NAME.fullmatch(self.name):
-            raise UsageError(f"dump name {self.name!r} must be a plain file name "
-                             "(letters, digits, '.', '_', '-')")
-        if self.size < 0:
-            raise UsageError(f"dump {self.name}: size {self.size} must not be negative")
-        if not _SHA256.fullmatch(self.sha256):
-            raise UsageError(f"dump {self.name}: sha256 {self.sha256!r} must be 64 lower-case hex "
-                             "digits, as hashlib's hexdigest() gives")
-
-    @property
-    def media_type(self) -> str:
-        """The media type of the RDF inside, also when the file is gzip-compressed (DCAT 3 says
-        so: the compression goes into ``dcat:compressFormat``)."""
-        return self.format.media_type
-
-    @property
-    def compress_format(self) -> str | None:
-        """``application/gzip`` for a gzipped dump, else None."""
-        return GZIP_MEDIA_TYPE if self.gzipped else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,29 +131,6 @@ class Publisher:
 
 
 DEFAULT_PUBLISHER = Publisher()
-
-
-@dataclass(frozen=True, slots=True)
-class ReleaseInfo:
-    """The facts about one release that its metadata states."""
-
-    release_id: str
-    created: datetime
-    triples: int
-    dumps: tuple[DumpFile, ...]
-    class_counts: Mapping[str, int]
-    property_counts: Mapping[str, int]
-    vocabularies: tuple[str, ...]
-    example_resources: tuple[str, ...]
-    entities: int
-
-    def __post_init__(self) -> None:
-        if self.created.tzinfo is None or self.created.utcoffset() is None:
-            raise UsageError(f"release {self.release_id}: created {self.created.isoformat()} must be "
-                             "timezone-aware (UTC)")
-        names = [dump.name for dump in self.dumps]
-        if len(set(names)) != len(names):
-            raise UsageError(f"release {self.release_id}: dump names must be unique, got {names}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,20 +164,20 @@ class _Places:
 # --- VoID ----------------------------------------------------------------------------------------
 
 
-def void_graph(info: ReleaseInfo, *, public_url: str, base_iri: str,
+def void_graph(manifest: Manifest, *, public_url: str, base_iri: str,
                license_iri: str = DEFAULT_LICENSE, title: Mapping[str, str] = DEFAULT_TITLE,
                description: Mapping[str, str] = DEFAULT_DESCRIPTION) -> Graph:
     """The VoID description of a release, served at ``{public_url}.well-known/void``.
 
-    >>> void_graph(info, public_url="http://127.0.0.1:8000/", base_iri=DEFAULT_BASE_IRI)  # doctest: +SKIP
+    >>> void_graph(manifest, public_url="http://127.0.0.1:8000/", base_iri=DEFAULT_BASE_IRI)  # doctest: +SKIP
     """
     places = _Places(_checked_url(public_url, "public URL"))
     IriMinter(base_iri)  # refuses a base that data IRIs could not be minted under
-    return _graph(_void_triples(info, places, base_iri=base_iri, license_iri=license_iri,
+    return _graph(_void_triples(manifest, places, base_iri=base_iri, license_iri=license_iri,
                                 title=title, description=description))
 
 
-def _void_triples(info: ReleaseInfo, places: _Places, *, base_iri: str, license_iri: str,
+def _void_triples(manifest: Manifest, places: _Places, *, base_iri: str, license_iri: str,
                   title: Mapping[str, str], description: Mapping[str, str]) -> Iterator[Triple]:
     document = URIRef(places.void_doc)
     dataset = places.in_void("dataset")
@@ -246,27 +189,27 @@ def _void_triples(info: ReleaseInfo, places: _Places, *, base_iri: str, license_
     yield from _texts(dataset, DCTERMS.title, title)
     yield from _texts(dataset, DCTERMS.description, description)
     yield dataset, DCTERMS.license, URIRef(license_iri)
-    yield from _release_dates(dataset, info)
+    yield from _release_dates(dataset, manifest)
     yield dataset, FOAF.homepage, URIRef(places.public_url)
     yield dataset, RDFS.seeAlso, URIRef(places.catalog_doc)  # the same dataset in DCAT terms
     yield dataset, VOID.sparqlEndpoint, places.endpoint
-    for dump in info.dumps:
+    for dump in manifest.dumps:
         yield dataset, VOID.dataDump, places.download(dump)
-    for fmt in _formats(info.dumps):
+    for fmt in _formats(manifest.dumps):
         yield dataset, VOID.feature, FORMAT_TERMS[fmt].w3c_format
-    yield dataset, VOID.triples, Literal(info.triples, datatype=XSD.integer)
-    yield dataset, VOID.entities, Literal(info.entities, datatype=XSD.integer)
+    yield dataset, VOID.triples, Literal(manifest.triples, datatype=XSD.integer)
+    yield dataset, VOID.entities, Literal(manifest.entities, datatype=XSD.integer)
     yield dataset, VOID.uriSpace, Literal(f"{base_iri}id/")
-    for vocabulary in sorted(info.vocabularies):
+    for vocabulary in sorted(manifest.vocabularies):
         yield dataset, VOID.vocabulary, URIRef(vocabulary)
-    for example in sorted(info.example_resources):
+    for example in sorted(manifest.example_resources):
         yield dataset, VOID.exampleResource, URIRef(example)
-    for iri, count in sorted(info.class_counts.items()):
+    for iri, count in sorted(manifest.class_counts.items()):
         partition = places.in_void(f"class-{_fragment_key(iri)}")
         yield dataset, VOID.classPartition, partition
         yield partition, VOID["class"], URIRef(iri)
         yield partition, VOID.entities, Literal(count, datatype=XSD.integer)
-    for iri, count in sorted(info.property_counts.items()):
+    for iri, count in sorted(manifest.property_counts.items()):
         partition = places.in_void(f"property-{_fragment_key(iri)}")
         yield dataset, VOID.propertyPartition, partition
         yield partition, VOID.property, URIRef(iri)
@@ -276,7 +219,7 @@ def _void_triples(info: ReleaseInfo, places: _Places, *, base_iri: str, license_
 # --- DCAT-AP.de 3.0 ------------------------------------------------------------------------------
 
 
-def catalog_graph(info: ReleaseInfo, *, public_url: str, base_iri: str,
+def catalog_graph(manifest: Manifest, *, public_url: str, base_iri: str,
                   license_iri: str = DEFAULT_LICENSE, publisher: Publisher = DEFAULT_PUBLISHER,
                   title: Mapping[str, str] = DEFAULT_TITLE,
                   description: Mapping[str, str] = DEFAULT_DESCRIPTION,
@@ -296,19 +239,19 @@ def catalog_graph(info: ReleaseInfo, *, public_url: str, base_iri: str,
     agent = _publisher_iri(publisher, places)
     contact = places.in_catalog("contact-point") if (publisher.email or publisher.homepage) else None
     triples = [
-        *_catalog_triples(info, places, agent, publisher),
+        *_catalog_triples(manifest, places, agent, publisher),
         *_agent_triples(agent, publisher, contact),
-        *_dataset_triples(info, places, agent, contact, base_iri=base_iri, title=title,
+        *_dataset_triples(manifest, places, agent, contact, base_iri=base_iri, title=title,
                           description=description, keywords=keywords, themes=themes,
                           contributor_id=publisher.contributor_id),
-        *(t for dump in info.dumps for t in _dump_distribution(dump, info, places, license_)),
-        *_endpoint_distribution(info, places, license_),
+        *(t for dump in manifest.dumps for t in _dump_distribution(dump, manifest, places, license_)),
+        *_endpoint_distribution(manifest, places, license_),
         *_service_triples(places, agent, contact, license_),
     ]
     return _graph(triples)
 
 
-def _catalog_triples(info: ReleaseInfo, places: _Places, agent: URIRef,
+def _catalog_triples(manifest: Manifest, places: _Places, agent: URIRef,
                      publisher: Publisher) -> Iterator[Triple]:
     document = URIRef(places.catalog_doc)
     catalog = places.in_catalog("catalog")
@@ -327,7 +270,7 @@ def _catalog_triples(info: ReleaseInfo, places: _Places, agent: URIRef,
     yield catalog, FOAF.homepage, URIRef(places.public_url)
     for language in (LANGUAGE.DEU, LANGUAGE.ENG):
         yield catalog, DCTERMS.language, language
-    yield catalog, DCTERMS.modified, _datetime(info.created)
+    yield catalog, DCTERMS.modified, _datetime(manifest.created_at)
     yield catalog, DCAT.dataset, places.in_catalog("dataset")
     yield catalog, DCAT.service, places.in_catalog("sparql-service")
 
@@ -352,7 +295,7 @@ def _agent_triples(agent: URIRef, publisher: Publisher, contact: URIRef | None) 
         yield contact, VCARD.hasURL, URIRef(publisher.homepage)
 
 
-def _dataset_triples(info: ReleaseInfo, places: _Places, agent: URIRef, contact: URIRef | None, *,
+def _dataset_triples(manifest: Manifest, places: _Places, agent: URIRef, contact: URIRef | None, *,
                      base_iri: str, title: Mapping[str, str], description: Mapping[str, str],
                      keywords: Mapping[str, Sequence[str]], themes: Sequence[str],
                      contributor_id: str | None) -> Iterator[Triple]:
@@ -361,7 +304,7 @@ def _dataset_triples(info: ReleaseInfo, places: _Places, agent: URIRef, contact:
     yield from _texts(dataset, DCTERMS.title, title)
     yield from _texts(dataset, DCTERMS.description, description)
     yield dataset, DCTERMS.identifier, Literal(str(dataset))
-    yield dataset, DCAT.version, Literal(info.release_id)
+    yield dataset, DCAT.version, Literal(manifest.release_id)
     yield dataset, DCTERMS.publisher, agent
     if contributor_id:
         yield dataset, DCATDE.contributorID, URIRef(contributor_id)
@@ -380,16 +323,16 @@ def _dataset_triples(info: ReleaseInfo, places: _Places, agent: URIRef, contact:
     yield COUNTRY.DEU, RDF.type, DCTERMS.Location
     yield dataset, DCATDE.politicalGeocodingLevelURI, GEOCODING_LEVEL.federal
     yield dataset, DCTERMS.accessRights, ACCESS_RIGHT.PUBLIC
-    yield from _release_dates(dataset, info)
+    yield from _release_dates(dataset, manifest)
     yield dataset, DCAT.landingPage, URIRef(places.public_url)
     yield dataset, RDFS.seeAlso, URIRef(places.void_doc)  # the same dataset in VoID terms
     yield dataset, VOID.uriSpace, Literal(f"{base_iri}id/")
-    for dump in info.dumps:
+    for dump in manifest.dumps:
         yield dataset, DCAT.distribution, places.in_catalog(f"distribution-{dump.name}")
     yield dataset, DCAT.distribution, places.in_catalog("distribution-sparql")
 
 
-def _dump_distribution(dump: DumpFile, info: ReleaseInfo, places: _Places,
+def _dump_distribution(dump: DumpFile, manifest: Manifest, places: _Places,
                        license_: URIRef) -> Iterator[Triple]:
     distribution = places.in_catalog(f"distribution-{dump.name}")
     checksum = places.in_catalog(f"checksum-{dump.name}")
@@ -412,10 +355,10 @@ def _dump_distribution(dump: DumpFile, info: ReleaseInfo, places: _Places,
     yield checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256
     yield checksum, SPDX.checksumValue, Literal(dump.sha256, datatype=XSD.hexBinary)
     yield distribution, DCTERMS.license, license_
-    yield from _release_dates(distribution, info)
+    yield from _release_dates(distribution, manifest)
 
 
-def _endpoint_distribution(info: ReleaseInfo, places: _Places, license_: URIRef) -> Iterator[Triple]:
+def _endpoint_distribution(manifest: Manifest, places: _Places, license_: URIRef) -> Iterator[Triple]:
     # DCAT-AP 3 ties a dataset to the service that serves it through a distribution whose
     # dcat:accessService is that service.
     distribution = places.in_catalog("distribution-sparql")
@@ -425,7 +368,7 @@ def _endpoint_distribution(info: ReleaseInfo, places: _Places, license_: URIRef)
     yield distribution, DCAT.accessURL, places.endpoint
     yield distribution, DCAT.accessService, places.in_catalog("sparql-service")
     yield distribution, DCTERMS.license, license_
-    yield distribution, DCTERMS.modified, _datetime(info.created)
+    yield distribution, DCTERMS.modified, _datetime(manifest.created_at)
 
 
 def _service_triples(places: _Places, agent: URIRef, contact: URIRef | None,
@@ -528,10 +471,10 @@ def _datetime(value: datetime) -> Literal:
     return Literal(value.isoformat(), datatype=XSD.dateTime)
 
 
-def _release_dates(subject: URIRef, info: ReleaseInfo) -> Iterator[Triple]:
+def _release_dates(subject: URIRef, manifest: Manifest) -> Iterator[Triple]:
     # A release is published as a whole when it is built, so it is issued when it is created.
-    yield subject, DCTERMS.issued, _datetime(info.created)
-    yield subject, DCTERMS.modified, _datetime(info.created)
+    yield subject, DCTERMS.issued, _datetime(manifest.created_at)
+    yield subject, DCTERMS.modified, _datetime(manifest.created_at)
 
 
 def _formats(dumps: Iterable[DumpFile]) -> list[RdfFormat]:
@@ -553,9 +496,7 @@ __all__ = [
     "DEFAULT_LICENSE",
     "FORMAT_TERMS",
     "RESULT_FORMATS",
-    "DumpFile",
     "Publisher",
-    "ReleaseInfo",
     "catalog_graph",
     "service_description",
     "void_graph",

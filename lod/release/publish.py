@@ -19,12 +19,11 @@ import fcntl
 import gc
 import gzip
 import hashlib
-import json
 import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial as partial_call
 from pathlib import Path
@@ -49,7 +48,8 @@ from lod.rdf.store import (
 )
 from lod.records.model import Dataset
 from lod.records.sources import read_records
-from lod.release.metadata import DumpFile, Publisher, ReleaseInfo, catalog_graph, void_graph
+from lod.release.manifest import DumpFile, Manifest
+from lod.release.metadata import Publisher, catalog_graph, void_graph
 from lod.release.parallel import run_parallel
 from lod.schemes import ontology_graph
 from lod.settings import Settings
@@ -57,7 +57,6 @@ from lod.validation.compiler import bundled_shapes, report_of, validate_store_pa
 from lod.validation.report import format_text, trace
 from lod.vocab import PREFIXES
 
-MANIFEST_VERSION = 2
 CURRENT = "current"
 BUILDS = "builds"
 
@@ -99,68 +98,6 @@ DUMPS = (
     DumpSpec(RdfFormat.JSONLD, gzipped=False, all_graphs=False),
 )
 """The data (default graph) as Turtle, N-Triples and JSON-LD; with the vocabulary as N-Quads."""
-
-_OX_FORMATS = {
-    RdfFormat.TURTLE: ox.RdfFormat.TURTLE,
-    RdfFormat.NTRIPLES: ox.RdfFormat.N_TRIPLES,
-    RdfFormat.NQUADS: ox.RdfFormat.N_QUADS,
-    RdfFormat.JSONLD: ox.RdfFormat.JSON_LD,
-    RdfFormat.RDFXML: ox.RdfFormat.RDF_XML,
-    RdfFormat.TRIG: ox.RdfFormat.TRIG,
-}
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """What a build contains; written last, so a build without one is incomplete."""
-
-    release_id: str
-    created: str
-    base_iri: str
-    triples: int
-    entities: int
-    dumps: tuple[DumpFile, ...]
-    class_counts: dict[str, int]
-    property_counts: dict[str, int]
-    vocabularies: tuple[str, ...]
-    example_resources: tuple[str, ...]
-    warnings: int
-    version: int = MANIFEST_VERSION
-    vocabulary_triples: int = 0
-    """Triples of the vocabulary graph (``ikz:``), which queries see beside the data."""
-    served_triples: int = 0
-    """Triples of the default graph that queries see: the data and every named graph."""
-    named_graphs: dict[str, int] = field(default_factory=dict)
-    """The triples of each named graph: the vocabulary's, and those of RDF inputs with graphs."""
-    inputs: tuple[str, ...] = field(default=())
-
-    def to_json(self) -> str:
-        document = asdict(self)
-        document["dumps"] = [
-            {"name": d.name, "format": d.format.label, "gzipped": d.gzipped, "size": d.size,
-             "sha256": d.sha256} for d in self.dumps
-        ]
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-
-    @classmethod
-    def from_json(cls, text: str) -> Manifest:
-        document: dict[str, Any] = json.loads(text)
-        if document.get("version") != MANIFEST_VERSION:
-            raise ValueError(f"it has version {document.get('version')!r}, this lod reads version "
-                             f"{MANIFEST_VERSION}: build the release again with `lod build`")
-        document["dumps"] = tuple(
-            DumpFile(name=d["name"], format=RdfFormat.from_label(d["format"]), gzipped=d["gzipped"],
-                     size=d["size"], sha256=d["sha256"]) for d in document["dumps"])
-        for name in ("vocabularies", "example_resources", "inputs"):
-            document[name] = tuple(document.get(name, ()))
-        return cls(**document)
-
-    def release_info(self) -> ReleaseInfo:
-        return ReleaseInfo(
-            release_id=self.release_id, created=datetime.fromisoformat(self.created),
-            triples=self.triples, dumps=self.dumps, class_counts=self.class_counts,
-            property_counts=self.property_counts, vocabularies=self.vocabularies,
-            example_resources=self.example_resources, entities=self.entities)
 
 
 @dataclass(frozen=True)
@@ -304,7 +241,7 @@ def _write_dump(spec: DumpSpec, directory: Path, stem: str, store: ox.Store) -> 
     name = spec.file_name(stem)
     path = directory / name
     graph = None if spec.all_graphs else ox.DefaultGraph()
-    options: dict[str, Any] = {"format": _OX_FORMATS[spec.format], "from_graph": graph}
+    options: dict[str, Any] = {"format": spec.format.oxigraph, "from_graph": graph}
     if spec.format in (RdfFormat.TURTLE, RdfFormat.TRIG):
         options["prefixes"] = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
     with path.open("wb") as raw:
@@ -363,12 +300,11 @@ def _statistics(store: ox.Store, *, base_iri: str) -> dict[str, Any]:
 
 def describe_release(manifest: Manifest, settings: Settings) -> tuple[Graph, Graph]:
     """VoID and the DCAT-AP.de catalog of a release, for the server at ``settings.public_url``."""
-    info = manifest.release_info()
     publisher = Publisher(name=settings.publisher_name, homepage=settings.publisher_homepage or None,
                           email=settings.publisher_email or None)
-    void = void_graph(info, public_url=settings.public_url, base_iri=settings.base_iri,
+    void = void_graph(manifest, public_url=settings.public_url, base_iri=settings.base_iri,
                       license_iri=settings.license)
-    catalog = catalog_graph(info, public_url=settings.public_url, base_iri=settings.base_iri,
+    catalog = catalog_graph(manifest, public_url=settings.public_url, base_iri=settings.base_iri,
                             license_iri=settings.license, publisher=publisher)
     return void, catalog
 

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
-from typing import TypeAlias
+from typing import TypeAlias, TypeVar
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
@@ -50,10 +50,10 @@ from SPARQLWrapper.SPARQLExceptions import (
 )
 
 from lod.errors import LodError, UsageError
-from lod.formats import RdfFormat
-from lod.query.executor import QueryRequest, evaluate
-from lod.query.prepare import QueryInvalid, QueryPreparer, QueryRefused
-from lod.rdf.store import open_store
+from lod.formats import RdfFormat, ResultFormat
+from lod.query.executor import QueryLimits, QueryRequest
+from lod.query.prepare import QueryPreparer
+from lod.query.runners import InProcessQueries, QueryRunner
 from lod.release.publish import open_release
 from lod.remote.query_text import QUERY_KEYWORDS, UPDATE_KEYWORDS, tokens
 
@@ -89,18 +89,7 @@ RETRY_STATUSES = frozenset({429, 503})
 _POST_ABOVE = 1500
 """Queries longer than this (in characters) are POSTed: some servers cut URLs at 2 KiB."""
 
-_RESULT_TYPES = {
-    "application/sparql-results+json": "json",
-    "application/json": "json",
-    "application/sparql-results+xml": "xml",
-    "application/xml": "xml",
-    "text/xml": "xml",
-}
-"""Media types of SELECT/ASK results this module reads, with rdflib's parser for each."""
-
-_GRAPH_TYPES = {fmt.media_type: fmt.rdflib_name for fmt in RdfFormat} | {
-    "application/turtle": "turtle", "text/n3": "n3", "text/rdf+n3": "n3", "application/x-turtle": "turtle",
-}
+_F = TypeVar("_F", RdfFormat, ResultFormat)
 
 _HTTP_STATUS = {QueryBadFormed: 400, Unauthorized: 401, EndPointNotFound: 404, URITooLong: 414,
                 EndPointInternalError: 500}
@@ -215,25 +204,28 @@ def _term(value: object, source: str) -> Term:
     raise FederationError(f"{source} answered with a value that is not an RDF term: {value!r}")
 
 
+def _format_of(kind: type[_F], media_type: str, form: str, source: str) -> _F:
+    for fmt in kind:
+        if media_type in fmt.names:
+            return fmt
+    raise FederationError(f"{source} answered a {form} query with {media_type!r}; "
+                          f"expected one of {', '.join(f.media_type for f in kind)}")
+
+
 def _decode(form: str, media_type: str, body: bytes, *, source: str, truncated: bool) -> QueryResult:
     try:
         if form in ("SELECT", "ASK"):
-            parser = _RESULT_TYPES.get(media_type)
-            if parser is None:
-                raise FederationError(f"{source} answered a {form} query with {media_type!r}; "
-                                      f"expected one of {', '.join(_RESULT_TYPES)}")
-            parsed = Result.parse(io.BytesIO(body), format=parser)
+            results = _format_of(ResultFormat, media_type, form, source)
+            parsed = Result.parse(io.BytesIO(body), format=results.label)
             if parsed.type == "ASK":
                 return bool(parsed.askAnswer)
             variables = tuple(str(v) for v in parsed.vars or ())
             rows = tuple(Solution({str(k): _term(v, source) for k, v in binding.items()})
                          for binding in parsed.bindings)
             return SelectResult(variables, rows, truncated)
-        rdf = _GRAPH_TYPES.get(media_type)
-        if rdf is None:
-            raise FederationError(f"{source} answered a {form} query with {media_type!r}; "
-                                  f"expected one of {', '.join(_GRAPH_TYPES)}")
-        if media_type == RdfFormat.JSONLD.media_type:
+        graph_format = _format_of(RdfFormat, media_type, form, source)
+        rdf = graph_format.rdflib_name
+        if graph_format is RdfFormat.JSONLD:
             # rdflib's JSON-LD parser warns that it uses a deprecated class of rdflib's own.
             triples = (quad.triple for quad in ox.parse(body, format=ox.RdfFormat.JSON_LD))
             body, rdf = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"", "nt"
@@ -565,30 +557,25 @@ class ResultCache:
 
 
 class LocalRelease(QuerySource):
-    """The current release in ``release_dir``, queried in this process without a server.
+    """The current release in ``release_dir``, queried without a server.
 
-    It prepares queries as the endpoint does (so it refuses SERVICE) and cuts results at
-    ``max_rows``."""
+    Its queries are answered by ``runner`` (by default in this process; ``lod query`` passes the
+    runner its settings ask for, which may be a remote store's), prepared as the endpoint prepares
+    them (so SERVICE is refused), results cut at ``max_rows``."""
 
-    def __init__(self, release_dir: Path, *, max_rows: int = 100_000) -> None:
+    def __init__(self, release_dir: Path, *, max_rows: int = 100_000, runner: QueryRunner | None = None,
+                 ) -> None:
         self.release = open_release(release_dir)
         self.name = f"the release in {release_dir}"
-        self.max_rows = max_rows
-        self._store = open_store(self.release.store_path)
-        self._preparer = QueryPreparer(base_iri=self.release.manifest.base_iri)
+        self.runner = runner or InProcessQueries(
+            preparer=QueryPreparer(base_iri=self.release.manifest.base_iri),
+            limits=QueryLimits(max_rows=max_rows, max_bytes=sys.maxsize, memory_bytes=None))
 
     def query(self, query: str) -> QueryResult:
-        try:
-            prepared = self._preparer.prepare(query)
-        except (QueryInvalid, QueryRefused) as refusal:
-            raise EndpointError(self.name, refusal.status, str(refusal)) from None
-        form = prepared.form
-        request = QueryRequest(prepared.text,
-                               formats=("application/sparql-results+json", "application/n-triples"))
-        with tempfile.TemporaryDirectory(prefix="lod-query-") as spool:
-            outcome = evaluate(self._store, request, max_rows=self.max_rows, max_bytes=sys.maxsize,
-                               spool_dir=spool)
-            body = Path(outcome.path).read_bytes() if outcome.path else outcome.body
+        request = QueryRequest(query, formats=(ResultFormat.JSON.media_type, RdfFormat.NTRIPLES.media_type))
+        outcome = self.runner.execute(self.release, request)
+        body = outcome.read()
         if outcome.status != 200:
             raise EndpointError(self.name, outcome.status, outcome.message or "the query failed")
+        form = "SELECT" if outcome.media_type == ResultFormat.JSON.media_type else "CONSTRUCT"
         return _decode(form, outcome.media_type, body, source=self.name, truncated=outcome.truncated)

@@ -22,7 +22,8 @@ import pyoxigraph as ox
 from lod.errors import UsageError
 from lod.formats import RdfFormat
 from lod.rdf.store import ONTOLOGY_GRAPH, StoreError, open_store
-from lod.release.publish import BUILDS, CURRENT, Manifest, Progress, Release, ReleaseError, build_release
+from lod.release.manifest import Manifest
+from lod.release.publish import BUILDS, CURRENT, Progress, Release, ReleaseError, build_release
 from lod.remote.store import ReleaseGraphs, RemoteStore, RemoteStoreError, public
 from lod.settings import Settings
 

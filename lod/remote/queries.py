@@ -33,6 +33,7 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 
+from lod.formats import RdfFormat, ResultFormat
 from lod.query.executor import Overloaded, QueryOutcome, QueryRequest, error, evaluate
 from lod.query.prepare import QueryInvalid, QueryPreparer, QueryRefused
 from lod.rdf.store import ONTOLOGY_GRAPH
@@ -50,23 +51,6 @@ ACCEPT = ", ".join((
     "text/tab-separated-values;q=0.8", "application/n-triples", "text/turtle;q=0.9",
     "application/rdf+xml;q=0.8"))
 """What the remote store may answer in: one results format and one graph format suffice."""
-
-_RESULTS = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "application/xml": ox.QueryResultsFormat.XML,
-    "text/xml": ox.QueryResultsFormat.XML,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
-}
-_GRAPHS = {
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "text/plain": ox.RdfFormat.N_TRIPLES,  # N-Triples as older stores (Virtuoso) label it
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/x-turtle": ox.RdfFormat.TURTLE,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/n-quads": ox.RdfFormat.N_QUADS,
-}
 
 
 class RemoteQueries:
@@ -178,14 +162,16 @@ class _RemoteDataset:
             raise self.remote.failure(response, url, "answering a query")
         media_type = (response.getheader("Content-Type") or "").partition(";")[0].strip().lower()
         body = cast(IO[bytes], _Body(self))  # read() is all the parsers call
-        if media_type in _RESULTS:
+        results = next((f for f in ResultFormat if media_type in f.names), None)
+        if results is not None:
             try:
-                return ox.parse_query_results(body, _RESULTS[media_type])
+                return ox.parse_query_results(body, results.oxigraph)
             except (SyntaxError, ValueError) as failure:  # not the client's query: the answer
                 raise RemoteStoreError(f"the answer of the remote store at {public(url)} cannot be "
                                        f"read: {failure}") from None
-        if media_type in _GRAPHS:
-            return (quad.triple for quad in ox.parse(body, _GRAPHS[media_type]))
+        graph = next((f for f in RdfFormat if media_type in f.names), None)
+        if graph is not None:
+            return (quad.triple for quad in ox.parse(body, graph.oxigraph))
         raise RemoteStoreError(f"the remote store at {public(url)} answered in "
                                f"{media_type or 'no media type'}, which lod cannot read; "
                                f"it asked for {ACCEPT}")

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response, abort, request
 from jinja2 import DictLoader
 
+from lod.query.runners import QueryRunner
 from lod.release.publish import Release
+from lod.remote.runner import query_runner
 from lod.settings import Settings
 from lod.web import catalog, downloads, errors, linked_data, sparql
 from lod.web.context import LodContext, ReleaseHolder
@@ -38,8 +40,11 @@ PREFLIGHT_HEADERS = {
 }
 
 
-def create_app(settings: Settings | None = None, release: Release | None = None) -> Flask:
-    """A WSGI app serving the release in ``settings.release_dir`` (or the given ``release``).
+def create_app(settings: Settings | None = None, release: Release | None = None,
+               queries: QueryRunner | None = None) -> Flask:
+    """A WSGI app serving the release in ``settings.release_dir`` (or the given ``release``), its
+    queries answered by ``queries`` (by default what the settings ask for: see
+    :func:`lod.remote.runner.query_runner`).
 
     Usable under any WSGI server; ``lod serve`` runs it under waitress."""
     settings = settings or Settings.load()
@@ -53,7 +58,8 @@ def create_app(settings: Settings | None = None, release: Release | None = None)
         MAX_FORM_MEMORY_SIZE=body_limit,
         JSON_AS_ASCII=False,
     )
-    app.extensions["lod"] = LodContext(settings, ReleaseHolder(settings.release_dir, fixed=release))
+    app.extensions["lod"] = LodContext(settings, ReleaseHolder(settings.release_dir, fixed=release),
+                                       queries or query_runner(settings))
     errors.register(app)
     for blueprint in (sparql.blueprint, linked_data.blueprint, downloads.blueprint, catalog.blueprint):
         app.register_blueprint(blueprint)

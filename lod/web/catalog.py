@@ -7,7 +7,8 @@ from rdflib import Graph
 
 from lod.errors import LodError
 from lod.negotiation import negotiate
-from lod.web.context import LocalQueries, lod_context
+from lod.query.runners import LocalQueries
+from lod.web.context import lod_context
 from lod.web.errors import error_response
 from lod.web.rdf_response import graph_response, rdf_media_types
 

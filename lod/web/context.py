@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
-from typing import Protocol
 
-import pyoxigraph as ox
 from flask import Flask, current_app
 from rdflib import Graph
 
-from lod.errors import LodError, UsageError
-from lod.formats import RdfFormat
+from lod.errors import LodError
 from lod.query.cache import ResultCache, request_key
-from lod.query.executor import ExecutorPool, QueryLimits, QueryOutcome, QueryRequest
-from lod.query.gateway import FederationPolicy
-from lod.query.planner import Engine
-from lod.query.prepare import QueryPreparer
-from lod.query.sandbox import probe
-from lod.rdf.store import load_in_memory
+from lod.query.executor import QueryOutcome, QueryRequest
+from lod.query.results import JsonTerm, Solutions
+from lod.query.runners import LocalQueries, QueryRunner
 from lod.release.metadata import service_description
 from lod.release.publish import CURRENT, Release, describe_release, load_release, open_release
-from lod.remote.queries import FROM_REFUSED, RemoteQueries
-from lod.remote.store import RemoteStore
 from lod.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -82,79 +71,14 @@ class QueryFailed(LodError):
         super().__init__(message)
 
 
-class Queries(Protocol):
-    """What answers queries on a release: the local store's executors or a remote store. Each
-    prepares the client's query for its engine (:mod:`lod.query.prepare`) before anything runs."""
-
-    def execute(self, release: Release, request: QueryRequest, *, for_page: bool = False,
-                ) -> QueryOutcome: ...
-
-
-class LocalQueries:
-    """The executor pool over the release's own store, read from memory when it is small enough."""
-
-    def __init__(self, pool: ExecutorPool, *, memory_store_triples: int) -> None:
-        self.pool = pool
-        self.memory_store_triples = memory_store_triples
-
-    def execute(self, release: Release, request: QueryRequest, *, for_page: bool = False,
-                ) -> QueryOutcome:
-        return self.pool.execute(release.store_path, request, load=self._loader(release),
-                                 for_page=for_page)
-
-    def free(self) -> tuple[int, int]:
-        """Free query slots and free page slots, now."""
-        return self.pool.free(), self.pool.free(for_page=True)
-
-    def warm_up(self, release: Release) -> None:
-        """Load the release into memory now (if it is to be), not on the first query."""
-        load = self._loader(release)
-        if load is not None:
-            self.pool.load(release.store_path, load)
-
-    def _loader(self, release: Release) -> Callable[[], ox.Store] | None:
-        if release.manifest.served_triples > self.memory_store_triples:
-            return None
-        dump = next((d for d in release.manifest.dumps if d.format is RdfFormat.NQUADS and d.gzipped), None)
-        return None if dump is None else partial(load_in_memory, release.path / "dumps" / dump.name)
-
-
-def query_runner(settings: Settings) -> Queries:
-    """A remote store's when ``remote_query_url`` is set, else the local executor pool."""
-    remote = RemoteStore.from_settings(settings)
-    base_iri = f"{settings.public_url}sparql"
-    if remote is not None:
-        # Oxigraph's extensions are for the local engine: a remote store gets standard SPARQL, no
-        # SERVICE (it would call other endpoints itself) and no FROM (the server names the dataset).
-        preparer = QueryPreparer(base_iri=base_iri, engine=Engine.STANDARD, dataset_refusal=FROM_REFUSED)
-        return RemoteQueries(remote, preparer=preparer, slots=settings.query_slots, wait=settings.queue_wait,
-                             timeout=settings.query_timeout, max_rows=settings.max_rows,
-                             max_bytes=settings.remote_max_mb * 1_000_000)
-    federation = FederationPolicy.from_settings(settings)
-    confinement = probe()
-    log.info("query processes: %s", confinement.summary())
-    if federation is not None and not confinement.may_federate:
-        raise UsageError("federation is on, but query processes cannot have a network of their own "
-                         f"here ({'; '.join(confinement.missing)}): SERVICE calls could not be kept "
-                         "to the gateway, so the server does not start; switch federation off or run "
-                         "where network namespaces are allowed (as root, or with user namespaces)")
-    limits = QueryLimits(max_rows=settings.max_rows, max_bytes=settings.max_result_mb * 1_000_000,
-                         memory_bytes=settings.query_memory_mb << 20)
-    return LocalQueries(ExecutorPool(size=settings.query_slots, page_size=settings.page_slots,
-                                     wait=settings.queue_wait, timeout=settings.query_timeout,
-                                     limits=limits, federation=federation,
-                                     preparer=QueryPreparer(base_iri=base_iri, federation=federation)),
-                        memory_store_triples=settings.memory_store_triples)
-
-
 class LodContext:
     """Per-process state of the app; each executor's child process is started on first use."""
 
-    def __init__(self, settings: Settings, releases: ReleaseHolder) -> None:
+    def __init__(self, settings: Settings, releases: ReleaseHolder, queries: QueryRunner) -> None:
         self.settings = settings
         self.releases = releases
+        self.queries = queries
         self._metadata: tuple[str, Metadata] | None = None
-        self.queries = query_runner(settings)
 
         self.results = ResultCache(max_bytes=settings.result_cache_mb * 1024 * 1024)
 
@@ -190,20 +114,18 @@ class LodContext:
             self.results.put(key, outcome)
         return key, outcome
 
-    def select(self, query: str) -> list[dict[str, dict[str, str]]]:
-        """The bindings of a page's SELECT (or ASK: one row ``{"boolean": …}``), as SPARQL JSON;
-        pages run in the query slots kept for them."""
+    def select(self, query: str) -> list[dict[str, JsonTerm]]:
+        """The solutions of a page's SELECT; pages run in the query slots kept for them."""
+        return self._solutions(query).rows
+
+    def ask(self, query: str) -> bool:
+        return self._solutions(query).boolean is True
+
+    def _solutions(self, query: str) -> Solutions:
         outcome = self.query(QueryRequest(query=query, formats=("json",)), for_page=True)
         if outcome.status != 200:
             raise QueryFailed(outcome.status, outcome.message or "query failed")
-        document = json.loads(outcome.read())
-        if "boolean" in document:
-            return [{"boolean": {"value": str(document["boolean"]).lower()}}]
-        rows: list[dict[str, dict[str, str]]] = document["results"]["bindings"]
-        return rows
-
-    def ask(self, query: str) -> bool:
-        return self.select(query)[0]["boolean"]["value"] == "true"
+        return Solutions.from_json(outcome.read())
 
     def metadata(self) -> Metadata:
         release = self.releases.get()

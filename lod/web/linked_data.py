@@ -11,7 +11,7 @@ import re
 
 from flask import Blueprint, Response, request
 
-from lod.formats import RdfFormat
+from lod.formats import SERVED_RDF_FORMATS, RdfFormat
 from lod.negotiation import negotiate
 from lod.query.describe import by_key_query, document_query, exists_query
 from lod.query.executor import QueryRequest
@@ -19,7 +19,7 @@ from lod.vocab import IKZ
 from lod.web import pages
 from lod.web.context import lod_context
 from lod.web.errors import error_response
-from lod.web.rdf_response import DOCUMENT_FORMATS, rdf_media_types
+from lod.web.rdf_response import rdf_media_types
 from lod.web.sparql import outcome_response
 
 blueprint = Blueprint("linked_data", __name__)
@@ -27,7 +27,7 @@ blueprint = Blueprint("linked_data", __name__)
 _SAFE_PATH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*(?:/[A-Za-z0-9][A-Za-z0-9._~-]*)*")
 """Paths that can be part of a minted IRI; anything else (quotes, '>', '..') is not one of ours."""
 
-_EXTENSIONS = {**{f.extension: f.media_type for f in DOCUMENT_FORMATS}, ".html": "text/html"}
+_EXTENSIONS = {**{f.extension: f.media_type for f in SERVED_RDF_FORMATS}, ".html": "text/html"}
 
 
 def iri_of(path: str) -> str | None:
@@ -92,13 +92,13 @@ def document(path: str) -> Response:
         label = request.args["format"]
         media_type = "text/html" if label == "html" else RdfFormat.from_label(label).media_type
         if media_type not in offered:
-            names = ", ".join(f.label for f in DOCUMENT_FORMATS)
+            names = ", ".join(f.label for f in SERVED_RDF_FORMATS)
             return error_response(406, f"available formats: html, {names}")
     media_type = media_type or negotiate(request.headers.get("Accept"), offered)
     if media_type is None:
         return error_response(406, f"available: {', '.join(offered)}")
     links = ", ".join(f'</doc/{path}{f.extension}>; rel="alternate"; type="{f.media_type}"'
-                      for f in DOCUMENT_FORMATS)
+                      for f in SERVED_RDF_FORMATS)
     if media_type == "text/html":
         response = pages.resource_page(iri, path=path)
     else:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Response, render_template, request
 
+from lod.formats import SERVED_RDF_FORMATS
 from lod.query.describe import LABEL_PROPERTIES, MembershipRow, ResourceView, Statement, Term, describe
 from lod.vocab import DCTERMS, SCHEMA, SKOS, XSD
 from lod.web.context import lod_context
-from lod.web.rdf_response import DOCUMENT_FORMATS
 
 LANGUAGES = ("de", "en")
 
@@ -123,7 +123,7 @@ def resource_page(iri: str, *, path: str) -> Response:
         people=_sorted_rows([m for m in view.members if m.post is not None], language),
         memberships=_sorted_rows(view.memberships, language),
         path=path, alternates=[(FORMAT_NAMES.get(f.label, f.label), f.media_type,
-                                f"/doc/{path}{f.extension}") for f in DOCUMENT_FORMATS],
+                                f"/doc/{path}{f.extension}") for f in SERVED_RDF_FORMATS],
         settings=context.settings)
     return Response(html, content_type="text/html; charset=utf-8")
 

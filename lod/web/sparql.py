@@ -7,7 +7,6 @@ POST, §2.1.3 via POST ``application/sparql-query``; §2.1.4 the dataset paramet
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 from urllib.parse import urlencode
@@ -16,9 +15,11 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request
 from werkzeug.http import quote_etag
 
+from lod.formats import SERVED_RDF_FORMATS, ResultFormat, content_type
 from lod.negotiation import negotiate
 from lod.query.executor import QueryOutcome, QueryRequest
 from lod.query.prepare import READ_ONLY, QueryInvalid, QueryRefused
+from lod.query.results import Solutions
 from lod.web.context import lod_context
 from lod.web.errors import error_response
 from lod.web.rdf_response import graph_response, rdf_media_types
@@ -92,11 +93,8 @@ def outcome_response(outcome: QueryOutcome, *, etag: str | None = None) -> Respo
     clients revalidate it."""
     if outcome.status != 200:
         return error_response(outcome.status, outcome.message or "")
-    media_type = outcome.media_type
-    if media_type.startswith("text/") or media_type.endswith(("+xml", "+json")):
-        media_type += "; charset=utf-8"
     # All headers at once: each later change to a response's headers is a scan of its list.
-    headers = [("Content-Type", media_type), ("Content-Length", str(outcome.size))]
+    headers = [("Content-Type", content_type(outcome.media_type)), ("Content-Length", str(outcome.size))]
     if outcome.truncated:
         # Virtuoso's convention: the result was cut at this many rows (or triples).
         headers.append(("X-SPARQL-MaxRows", str(outcome.count)))
@@ -186,7 +184,7 @@ PAGE_ROWS = 500
 """Rows a result page shows; the whole result is a download away."""
 PAGE_BYTES = 2_000_000
 """Bytes of result a page reads at most, whatever its rows hold."""
-_DOWNLOADS = {"SELECT": ("csv", "tsv", "json", "xml"), "GRAPH": ("turtle", "nt", "jsonld", "rdfxml")}
+_DOWNLOADS = {"SELECT": [f.label for f in ResultFormat], "GRAPH": [f.label for f in SERVED_RDF_FORMATS]}
 
 
 def _html_results(query: str) -> Response:
@@ -205,7 +203,7 @@ def _html_results(query: str) -> Response:
         table = _triple_table(body)
         downloads = _DOWNLOADS["GRAPH"]
     else:
-        table = _solution_table(json.loads(body))
+        table = _solution_table(Solutions.from_json(body))
         downloads = _DOWNLOADS["SELECT"]
     table["truncated"] = outcome.truncated
     table["downloads"] = [(label, f"/sparql?{urlencode({'query': query, 'format': label})}")
@@ -213,12 +211,11 @@ def _html_results(query: str) -> Response:
     return _query_page(query, table=table)
 
 
-def _solution_table(document: dict[str, Any]) -> dict[str, Any]:
-    if "boolean" in document:
-        return {"variables": ["ASK"], "rows": [[{"value": str(document["boolean"]).lower()}]]}
-    variables = document["head"]["vars"]
-    bindings = document["results"]["bindings"]
-    return {"variables": variables, "rows": [[_cell(b.get(v)) for v in variables] for b in bindings]}
+def _solution_table(solutions: Solutions) -> dict[str, Any]:
+    if solutions.boolean is not None:
+        return {"variables": ["ASK"], "rows": [[{"value": str(solutions.boolean).lower()}]]}
+    rows = [[_cell(row.get(v)) for v in solutions.variables] for row in solutions.rows]
+    return {"variables": solutions.variables, "rows": rows}
 
 
 def _triple_table(body: bytes) -> dict[str, Any]:

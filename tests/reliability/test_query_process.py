@@ -14,6 +14,7 @@ import pytest
 from lod.query.executor import QueryExecutor, QueryLimits, QueryRequest
 from lod.query.prepare import QueryPreparer
 from lod.release.publish import open_release
+from lod.settings import Settings
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 
@@ -22,7 +23,7 @@ def test_a_crashed_query_process_is_logged_with_its_cause(release_dir: Path,
                                                          caplog: pytest.LogCaptureFixture) -> None:
     store = open_release(release_dir).store_path
     preparer = QueryPreparer(base_iri="http://127.0.0.1/sparql")
-    executor = QueryExecutor(timeout=30, limits=QueryLimits(), preparer=preparer)
+    executor = QueryExecutor(timeout=30, limits=QueryLimits.from_settings(Settings()), preparer=preparer)
     try:
         assert executor.execute(store, QueryRequest("ASK { ?s ?p ?o }", formats=("json",))).status == 200
         victim = executor._process.pid

@@ -2,10 +2,11 @@
 values drawn deterministically from the generated CSV files, so every engine gets the same
 sequence of distinct queries.
 
-Every query keeps to what all engines share: no FROM, the default graph being the union of the data
-and the vocabulary (peers load both into their default graph); dates are compared as strings,
-because the data keeps each date's precision (xsd:gYear, xsd:gYearMonth, xsd:date) and SPARQL 1.1
-defines no order between those types.
+The queries that the query page shows as examples are lod's stored queries (`queries/*.rq`), run
+here with generated values. Every query keeps to what all engines share: no FROM, the default graph
+being the union of the data and the vocabulary (peers load both into their default graph); dates
+are compared as strings, because the data keeps each date's precision (xsd:gYear, xsd:gYearMonth,
+xsd:date) and SPARQL 1.1 defines no order between those types.
 
     python benchmarks/queries.py DATA_DIR      # print one query of each class
 """
@@ -13,6 +14,7 @@ defines no order between those types.
 from __future__ import annotations
 
 import csv
+import functools
 import random
 import sys
 from collections import defaultdict
@@ -20,6 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
+
+from lod.query.stored import StoredQuery, bundled_queries
 
 BASE = "https://w3id.org/lod-ikz/"
 PREFIXES = """\
@@ -40,11 +44,23 @@ class QueryClass:
     form: str
     """select, ask, construct or describe: what the response holds and how it is counted."""
     template: str
+    """A `string.Template` of the query after PREFIXES, or the name of one of lod's stored queries
+    (`queries/NAME.rq`, whose parameters are these values) as `stored:NAME`."""
     compare: bool = True
     """Whether all engines must give the same count (DESCRIBE's result is up to each engine)."""
 
     def render(self, values: dict[str, str]) -> str:
+        if self.template.startswith(_STORED):
+            return _stored(self.template.removeprefix(_STORED)).text(values)
         return PREFIXES + Template(self.template).substitute(values)
+
+
+_STORED = "stored:"
+
+
+@functools.cache
+def _stored(name: str) -> StoredQuery:
+    return next(q for q in bundled_queries() if q.name == name)
 
     @property
     def accept(self) -> str:
@@ -54,26 +70,11 @@ class QueryClass:
 
 
 CLASSES = (
-    QueryClass("lookup", "look up one organisation by its AGS", "select", """\
-SELECT ?org ?name ?kind ?homepage WHERE {
-  ?org ikz:ags "$ags" ; skos:prefLabel ?name ; org:classification ?k .
-  ?k skos:prefLabel ?kind .
-  OPTIONAL { ?org foaf:homepage ?homepage }
-  FILTER(LANG(?name) = "de" && LANG(?kind) = "de")
-}"""),
-    QueryClass("cooperations_of", "the cooperations of a municipality, with roles", "select", """\
-SELECT ?cooperation ?name ?role WHERE {
-  ?city ikz:ags "$ags" .
-  ?membership org:member ?city ; org:organization ?cooperation ; org:role ?r .
-  ?cooperation skos:prefLabel ?name . FILTER(LANG(?name) = "de")
-  ?r skos:prefLabel ?role . FILTER(LANG(?role) = "de")
-}"""),
-    QueryClass("members_of", "the members of a cooperation, with names and roles", "select", """\
-SELECT ?member ?name ?role WHERE {
-  ?membership org:organization <$cooperation> ; org:member ?member ; org:role ?r .
-  ?member skos:prefLabel ?name . FILTER(LANG(?name) = "de")
-  ?r skos:prefLabel ?role . FILTER(LANG(?role) = "de")
-} ORDER BY ?name"""),
+    QueryClass("lookup", "look up one organisation by its AGS", "select", "stored:organisation-by-key"),
+    QueryClass("cooperations_of", "the cooperations of a municipality, with roles", "select",
+               "stored:cooperations-of-municipality"),
+    QueryClass("members_of", "the members of a cooperation, with names and roles", "select",
+               "stored:members-of-cooperation"),
     QueryClass("count_per_land", "cooperations of one kind founded since a year, per Land", "select", """\
 SELECT ?land (COUNT(DISTINCT ?cooperation) AS ?cooperations) WHERE {
   ?cooperation org:classification <$kind> ; schema:foundingDate ?date .

@@ -1,4 +1,5 @@
-"""Where the vocabulary and the shapes are: inside the installed package, or in the repository."""
+"""Where the vocabulary, the shapes and the stored queries are: inside the installed package, or in
+the repository."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ _PACKAGE = Path(__file__).resolve().parent
 
 
 def resource_dir(name: str) -> Path:
-    """The folder ``ontology`` or ``shapes``: bundled in a wheel, or beside the package in a checkout."""
+    """The folder ``ontology``, ``shapes`` or ``queries``: bundled in a wheel, or beside the package
+    in a checkout."""
     for candidate in (_PACKAGE / "_resources" / name, _PACKAGE.parent / name):
         if candidate.is_dir():
             return candidate

@@ -7,6 +7,7 @@ POST, §2.1.3 via POST ``application/sparql-query``; §2.1.4 the dataset paramet
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 from urllib.parse import urlencode
@@ -20,6 +21,7 @@ from lod.negotiation import negotiate
 from lod.query.executor import QueryOutcome, QueryRequest
 from lod.query.prepare import READ_ONLY, QueryInvalid, QueryRefused
 from lod.query.results import Solutions
+from lod.query.stored import bundled_queries
 from lod.web.context import lod_context
 from lod.web.errors import error_response
 from lod.web.rdf_response import graph_response, rdf_media_types
@@ -131,49 +133,17 @@ def _description() -> Response:
     return graph_response(lod_context().metadata().service, chosen)
 
 
-EXAMPLES = (
-    ("Kooperationen und ihre Mitglieder / Cooperations and their members", """\
-PREFIX org: <http://www.w3.org/ns/org#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?cooperation ?name (COUNT(?member) AS ?members) WHERE {
-  ?cooperation a org:OrganizationalCollaboration ; skos:prefLabel ?name .
-  FILTER(LANG(?name) = "de")
-  ?membership org:organization ?cooperation ; org:member ?member .
-} GROUP BY ?cooperation ?name ORDER BY DESC(?members)"""),
-    ("Kommunen mit Gemeindeschlüssel / Municipalities with their AGS", """\
-PREFIX ikz: <https://w3id.org/lod-ikz/def/>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?municipality ?name ?ags WHERE {
-  ?municipality ikz:ags ?ags ; skos:prefLabel ?name .
-  FILTER(LANG(?name) = "de")
-} ORDER BY ?ags"""),
-    ("Kooperationen einer Kommune / Cooperations of one municipality", """\
-PREFIX org: <http://www.w3.org/ns/org#>
-PREFIX ikz: <https://w3id.org/lod-ikz/def/>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?cooperation ?name ?role WHERE {
-  ?city ikz:ags "05358008" .
-  ?membership org:member ?city ; org:organization ?cooperation ; org:role ?r .
-  ?cooperation skos:prefLabel ?name . FILTER(LANG(?name) = "de")
-  ?r skos:prefLabel ?role . FILTER(LANG(?role) = "de")
-}"""),
-    ("Angaben mit Quelle und Datum / Figures with source and date", """\
-PREFIX schema: <https://schema.org/>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?about ?indicator ?value ?date ?source WHERE {
-  ?s a schema:Observation ; schema:observationAbout/skos:prefLabel ?about ;
-     schema:variableMeasured/skos:prefLabel ?indicator ; schema:value ?value ;
-     schema:observationDate ?date ; prov:wasDerivedFrom/dcterms:title ?source .
-  FILTER(LANG(?about) = "de" && LANG(?indicator) = "de")
-} ORDER BY ?date"""),
-)
+@functools.cache
+def _examples() -> list[tuple[str, str]]:
+    """The bundled stored queries, each with its examples put in, as (title, query)."""
+    return [(f"{q.summary.get('de', '')} / {q.summary.get('en', '')}", q.example())
+            for q in bundled_queries()]
 
 
 def _query_page(query: str = "", table: dict[str, Any] | None = None, error: str | None = None,
                 status: int = 200) -> Response:
-    html = render_template("query.html", examples=EXAMPLES, query=query or EXAMPLES[0][1],
+    examples = _examples()
+    html = render_template("query.html", examples=examples, query=query or examples[0][1],
                            table=table, error=error)
     response = Response(html, status, content_type="text/html; charset=utf-8")
     response.headers["Vary"] = "Accept"

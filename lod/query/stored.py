@@ -1,0 +1,248 @@
+"""Stored queries: SPARQL queries kept as ``.rq`` files, with a header that says what each answers
+and which of its variables are parameters, so that they can be run with values — the query page's
+examples and the benchmark's queries are these files — without any text pasted into SPARQL.
+
+The header is YAML in comment lines that start with ``#+`` (the decorator syntax of grlc)::
+
+    #+ summary:
+    #+   de: Kooperationen einer Kommune
+    #+   en: The cooperations of one municipality
+    #+ parameters:
+    #+   ags:
+    #+     type: key
+    #+     example: "05358008"
+    #+     description: {de: Amtlicher Gemeindeschlüssel, en: official municipality key}
+    PREFIX ikz: <https://w3id.org/lod-ikz/def/>
+    SELECT ?cooperation WHERE { ?city ikz:ags ?ags . … }
+
+A parameter is a variable of the query. A value given for it replaces the variable wherever it
+occurs, as an RDF term of the parameter's type written by the canonical serialiser, and the result
+is parsed with the grammar before it runs; a parameter left out that is not required stays a
+variable. Types: ``iri`` (an absolute http(s) IRI), ``key`` (letters, digits, ``.``, ``_``, ``-``),
+``string``, ``integer``, ``date`` (``xsd:date``); ``values: [...]`` limits a parameter to a list.
+A parameter is required unless it says ``required: false`` or has a ``default``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from lod.errors import InputError, Problem, UsageError
+from lod.resources import resource_dir
+from lod.sparql.errors import SparqlSyntaxError
+from lod.sparql.iri import is_valid_iri
+from lod.sparql.parser import parse_query
+from lod.sparql.serialize import terms_text
+from lod.sparql.syntax import IRI, XSD, XSD_INTEGER, Literal
+from lod.sparql.tokens import VARNAME, tokens
+
+__all__ = ["Parameter", "ParameterError", "StoredQuery", "bundled_queries", "read_stored_queries"]
+
+TYPES = ("iri", "key", "string", "integer", "date")
+_KEY = re.compile(r"[A-Za-z0-9._-]+")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_HEADER = "#+"
+_LANGUAGES = ("de", "en")
+_PARAMETER_FIELDS = {"type", "required", "default", "example", "values", "description"}
+
+
+class ParameterError(UsageError):
+    """A value that a parameter does not take; says which parameter and what it takes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    type: str
+    required: bool
+    default: str | None
+    example: str | None
+    values: tuple[str, ...]
+    """The values allowed, if the parameter is an enumeration."""
+    description: Mapping[str, str]
+    """By language (``de``, ``en``)."""
+
+    def term(self, value: str) -> IRI | Literal:
+        """``value`` as the RDF term it stands for; raises ParameterError when it is not one."""
+        if self.values and value not in self.values:
+            raise ParameterError(f"parameter {self.name}: {value!r} is not one of {', '.join(self.values)}")
+        if self.type == "iri":
+            if not (value.startswith(("http://", "https://")) and is_valid_iri(value)):
+                raise ParameterError(f"parameter {self.name}: {value!r} is not an absolute http(s) IRI")
+            return IRI(value)
+        if self.type == "key" and not _KEY.fullmatch(value):
+            raise ParameterError(f"parameter {self.name}: {value!r} is not a key (letters, digits, "
+                                 "'.', '_', '-')")
+        if self.type == "integer":
+            if not _INTEGER.fullmatch(value):
+                raise ParameterError(f"parameter {self.name}: {value!r} is not an integer")
+            return Literal(str(int(value)), XSD_INTEGER)
+        if self.type == "date":
+            try:
+                day = datetime.date.fromisoformat(value)
+            except ValueError:
+                raise ParameterError(f"parameter {self.name}: {value!r} is not a date (YYYY-MM-DD)") from None
+            return Literal(day.isoformat(), IRI(XSD + "date"))
+        return Literal(value)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredQuery:
+    name: str
+    """The file's name without ``.rq``."""
+    path: Path
+    summary: Mapping[str, str]
+    description: Mapping[str, str]
+    parameters: tuple[Parameter, ...]
+    body: str
+    """The query: the file's text after the header."""
+    body_line: int
+    """The line of the file the body starts on."""
+
+    def text(self, values: Mapping[str, str] | None = None) -> str:
+        """The query with ``values`` (by parameter name) put in, defaults for those not given;
+        raises ParameterError for an unknown parameter, a missing required one or a bad value."""
+        given = dict(values or {})
+        unknown = sorted(set(given) - {p.name for p in self.parameters})
+        if unknown:
+            raise ParameterError(f"{self.name} has no parameter {', '.join(unknown)}; its parameters: "
+                                 f"{', '.join(p.name for p in self.parameters) or 'none'}")
+        terms: dict[str, str] = {}
+        for parameter in self.parameters:
+            value = given.get(parameter.name, parameter.default)
+            if value is None:
+                if parameter.required:
+                    raise ParameterError(f"{self.name} needs the parameter {parameter.name}")
+                continue
+            [terms[parameter.name]] = terms_text([parameter.term(value)])
+        pieces, done = [], 0
+        for key, token, start in tokens(self.body):
+            if key == "var" and token[1:] in terms:
+                pieces += [self.body[done:start], terms[token[1:]]]
+                done = start + len(token)
+        return "".join(pieces) + self.body[done:]
+
+    def example(self) -> str:
+        """The query with each parameter's example (or else its default) put in."""
+        return self.text({p.name: p.example for p in self.parameters if p.example is not None})
+
+
+def read_stored_query(path: Path) -> StoredQuery:
+    """The stored query in ``path``; raises InputError naming the file and line of each problem."""
+    source = path.read_text(encoding="utf-8-sig")
+    header = [line[len(_HEADER):] for line in
+              itertools.takewhile(lambda line: line.startswith(_HEADER), source.splitlines())]
+    problems: list[Problem] = []
+
+    def problem(message: str, about: str | None = None) -> None:
+        # The line of the header that names ``about`` (a field or parameter), else the first.
+        line = next((n for n, text in enumerate(header, 1) if about and f"{about}:" in text), 1)
+        problems.append(Problem(str(path), line, None, None, message))
+
+    try:
+        fields = yaml.safe_load("\n".join(header)) or {}
+    except yaml.YAMLError as failure:
+        mark = getattr(failure, "problem_mark", None)
+        problems.append(Problem(str(path), None if mark is None else mark.line + 1, None, None,
+                                f"the #+ header is not valid YAML: {getattr(failure, 'problem', failure)}"))
+        raise InputError(problems) from None
+    if not isinstance(fields, dict):
+        problem("the #+ header must be a mapping of fields (summary:, parameters: …)")
+        raise InputError(problems)
+    for field in sorted(set(fields) - {"summary", "description", "parameters"}, key=str):
+        problem(f"unknown header field {field}; known: summary, description, parameters", str(field))
+    summary = _texts(fields.get("summary"), "summary", problem)
+    if not summary:
+        problem("the header needs a summary (summary: {de: …, en: …})")
+    specs = fields.get("parameters") or {}
+    if not isinstance(specs, dict):
+        problem("parameters must map each parameter's name to its fields", "parameters")
+        specs = {}
+    parameters = tuple(_parameter(name, spec, problem) for name, spec in specs.items())
+    body = "".join(source.splitlines(keepends=True)[len(header):])
+    stored = StoredQuery(path.name.removesuffix(".rq"), path, summary,
+                         _texts(fields.get("description"), "description", problem), parameters, body,
+                         len(header) + 1)
+    variables = {token[1:] for key, token, _ in tokens(body) if key == "var"}
+    for parameter in parameters:
+        if parameter.name not in variables:
+            problem(f"parameter {parameter.name} is not a variable of the query", parameter.name)
+        if parameter.required and parameter.example is None:
+            problem(f"parameter {parameter.name} is required and needs an example", parameter.name)
+    if not problems:
+        try:
+            parse_query(stored.example())
+        except SparqlSyntaxError as failure:
+            problems.append(Problem(str(path), stored.body_line + failure.line - 1, None, None,
+                                    "with the examples put in, "
+                                    f"the query is not SPARQL 1.1: {failure.reason}"))
+    if problems:
+        raise InputError(problems)
+    return stored
+
+
+def _texts(value: Any, field: str, problem: Callable[[str, str | None], None]) -> Mapping[str, str]:
+    if value is None:
+        return MappingProxyType({})
+    if isinstance(value, str):
+        return MappingProxyType(dict.fromkeys(_LANGUAGES, value))
+    if isinstance(value, dict) and all(k in _LANGUAGES and isinstance(v, str) for k, v in value.items()):
+        return MappingProxyType(dict(value))
+    problem(f"{field} must be a text, or texts by language ({', '.join(_LANGUAGES)})", field)
+    return MappingProxyType({})
+
+
+def _parameter(name: Any, spec: Any, problem: Callable[[str, str | None], None]) -> Parameter:
+    name = str(name)
+    if not VARNAME.fullmatch(name):
+        problem(f"parameter {name!r} must be named like a SPARQL variable", name)
+    if not isinstance(spec, dict):
+        problem(f"parameter {name}: its fields (type:, example: …) are missing", name)
+        spec = {}
+    kind = str(spec.get("type", "string"))
+    if kind not in TYPES:
+        problem(f"parameter {name}: type {kind!r} is not one of {', '.join(TYPES)}", name)
+    for field in sorted(set(spec) - _PARAMETER_FIELDS, key=str):
+        problem(f"parameter {name}: unknown field {field}; known: {', '.join(sorted(_PARAMETER_FIELDS))}",
+                name)
+    default = None if spec.get("default") is None else str(spec["default"])
+    parameter = Parameter(
+        name=name, type=kind, required=bool(spec.get("required", default is None)), default=default,
+        example=None if spec.get("example") is None else str(spec["example"]),
+        values=tuple(str(v) for v in spec.get("values") or ()),
+        description=_texts(spec.get("description"), f"parameter {name}: description", problem))
+    for field, value in (("default", parameter.default), ("example", parameter.example)):
+        if value is not None and kind in TYPES:
+            try:
+                parameter.term(value)
+            except ParameterError as failure:
+                problem(f"its {field}: {failure}", name)
+    return parameter
+
+
+def read_stored_queries(directory: Path) -> list[StoredQuery]:
+    """Every ``*.rq`` file in ``directory``, by name; raises InputError listing every problem."""
+    queries: list[StoredQuery] = []
+    problems: list[Problem] = []
+    for path in sorted(directory.glob("*.rq")):
+        try:
+            queries.append(read_stored_query(path))
+        except InputError as failure:
+            problems += failure.problems
+    if problems:
+        raise InputError(problems)
+    return queries
+
+
+def bundled_queries() -> list[StoredQuery]:
+    """The stored queries that come with `lod` (the folder ``queries``)."""
+    return read_stored_queries(resource_dir("queries"))

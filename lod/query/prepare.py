@@ -29,6 +29,7 @@ from lod.sparql import (
     AskQuery,
     ConstructQuery,
     DescribeQuery,
+    Graph,
     Node,
     Query,
     SelectQuery,
@@ -38,6 +39,7 @@ from lod.sparql import (
     parse_query,
     serialize,
     transform,
+    walk,
 )
 from lod.sparql.shapes import Marker, Shape, Template, shape_of, write_terms
 from lod.sparql.tokens import Token
@@ -130,7 +132,8 @@ class QueryPreparer:
 
     def __init__(self, *, base_iri: str, prefixes: Mapping[str, str] | None = None,
                  federation: FederationPolicy | None = None, cache_size: int = 1024,
-                 engine: Engine = Engine.OXIGRAPH, dataset_refusal: str | None = None) -> None:
+                 engine: Engine = Engine.OXIGRAPH, dataset_refusal: str | None = None,
+                 graph_refusal: str | None = None) -> None:
         self.base_iri = base_iri
         self.prefixes = dict(prefixes or {})
         self.federation = federation
@@ -138,6 +141,8 @@ class QueryPreparer:
         """The engine the queries are planned for: a remote store gets standard SPARQL only."""
         self.dataset_refusal = dataset_refusal
         """Why FROM and FROM NAMED are refused here; None where a query may name its dataset."""
+        self.graph_refusal = graph_refusal
+        """Why GRAPH patterns are refused here; None where the engine keeps them to the dataset."""
         self._cached = functools.lru_cache(maxsize=cache_size)(self._prepare_or_refuse)
         self._marker = Marker()
         self._shapes: Recent[tuple[str, ...], _PreparedShape] = Recent(cache_size)
@@ -222,6 +227,8 @@ class QueryPreparer:
         if dataset and self.dataset_refusal:
             raise QueryRefused(self.dataset_refusal)
         original = serialize(query)
+        if self.graph_refusal and "GRAPH" in original and any(isinstance(n, Graph) for n in walk(query)):
+            raise QueryRefused(self.graph_refusal)
         # The canonical text has the word SERVICE for every SERVICE clause of the tree: where the
         # word is missing, the tree has none, and the walk that finds them is spared.
         services = query.services() if "SERVICE" in original else ()

@@ -1,21 +1,23 @@
 """Queries answered by a remote SPARQL 1.1 store, with the guarantees of the local endpoint.
 
-A query is sent to the remote store with the served release's graphs as its dataset — the data
-graph and the vocabulary graph as ``default-graph-uri`` (the protocol merges them into the default
-graph, as the local store's default graph holds both), the vocabulary graph as ``named-graph-uri``
-— so it sees that release and nothing else the store holds. One difference remains: the
-vocabulary's named graph is called ``{base_iri}release/{id}/vocabulary`` there, not ``ikz:``;
-``default-graph-uri``/``named-graph-uri`` = ``ikz:`` are mapped to it, ``GRAPH <ikz:>`` in a query
-is not. The answer is parsed as it arrives and serialised by
-:func:`lod.query.executor.evaluate`, the local endpoint's own code: the same formats and negotiation,
-the same ``406``, the same ``max_rows`` cut and spool.
+A query is sent to the remote store with the served release's data graph, which holds the data and
+the vocabulary as the local store's default graph does, as its ``default-graph-uri``, so it sees
+that release and nothing else the store holds. One difference remains: a query may not use
+``GRAPH`` (see below), so the vocabulary is not a named graph there; ``default-graph-uri=ikz:`` is
+mapped to the vocabulary's remote graph, ``{base_iri}release/{id}/vocabulary``. The answer is
+parsed as it arrives and serialised by :func:`lod.query.executor.evaluate`, the local endpoint's
+own code: the same formats and negotiation, the same ``406``, the same ``max_rows`` cut and spool.
 
 Bounded like the local endpoint: ``query_slots`` queries at once per process (then ``503`` with
 ``Retry-After``), ``query_timeout`` for the whole exchange (then ``504``), ``remote_max_mb`` read at
 most; updates never get here (the web layer answers ``403``); ``SERVICE`` is refused, as the
 remote store would call other endpoints itself, beyond this server's allow-list; ``FROM`` is
 refused (by the query layer, on the parsed query: :data:`FROM_REFUSED`), so a query cannot widen
-its dataset on a store that lets it.
+its dataset on a store that lets it; so is ``GRAPH`` (:data:`GRAPH_REFUSED`): Virtuoso 7 answers
+``GRAPH <iri>``, and ``GRAPH ?g`` with ``FILTER(?g = <iri>)``, from any graph of that name,
+whatever ``named-graph-uri`` says. A query sees the default graph only, which the protocol's
+``default-graph-uri`` makes the release's data and vocabulary, and which every store tested
+keeps to.
 """
 
 from __future__ import annotations
@@ -42,15 +44,21 @@ from lod.remote.client import retry_after
 from lod.remote.store import Exchange, ReleaseGraphs, RemoteStore, RemoteStoreError, RemoteTimeout, public
 
 FROM_REFUSED = ("FROM and FROM NAMED are not accepted on this endpoint, whose queries are answered by a "
-                "remote store; name the dataset with the default-graph-uri and named-graph-uri "
-                f"parameters instead (SPARQL 1.1 Protocol §2.1.4), e.g. <{ONTOLOGY_GRAPH.value}> for the "
-                "vocabulary")
+                "remote store; name the dataset with the default-graph-uri parameter instead (SPARQL "
+                f"1.1 Protocol §2.1.4), e.g. <{ONTOLOGY_GRAPH.value}> for the vocabulary")
 
-ACCEPT = ", ".join((
-    "application/sparql-results+json", "application/sparql-results+xml;q=0.9",
-    "text/tab-separated-values;q=0.8", "application/n-triples", "text/turtle;q=0.9",
-    "application/rdf+xml;q=0.8"))
-"""What the remote store may answer in: one results format and one graph format suffice."""
+GRAPH_REFUSED = ("GRAPH is not accepted on this endpoint, whose queries are answered by a remote store "
+                 "that may not keep GRAPH to the release's graphs (Virtuoso 7 reads any graph a query "
+                 "names, whatever named-graph-uri says); the release's data and its vocabulary are both "
+                 "in the default graph")
+
+ACCEPT = {
+    "results": "application/sparql-results+json, application/sparql-results+xml;q=0.9, "
+               "text/tab-separated-values;q=0.8",
+    "graph": "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8",
+}
+"""What the remote store may answer in, for each kind of result (only that kind: Virtuoso answers a
+CONSTRUCT in SPARQL results JSON when that is offered)."""
 
 
 class RemoteQueries:
@@ -73,19 +81,20 @@ class RemoteQueries:
         """Evaluate ``request`` on ``release``'s graphs; raises :class:`~lod.query.executor.Overloaded`
         when every slot stays busy for the wait, or when the remote store says it is busy."""
         try:
-            request = replace(request, query=self.preparer.prepare(request.query).text)
+            prepared = self.preparer.prepare(request.query)
         except (QueryInvalid, QueryRefused) as refusal:
             return error(refusal.status, str(refusal))
+        request = replace(request, query=prepared.text)
         if not self._slots.acquire(timeout=self.wait):
             raise Overloaded(retry_after=max(1, round(self.timeout / 2)))
         try:
-            return self._execute(release, request)
+            return self._execute(release, request, prepared.form)
         finally:
             self._slots.release()
 
-    def _execute(self, release: Release, request: QueryRequest) -> QueryOutcome:
+    def _execute(self, release: Release, request: QueryRequest, form: str) -> QueryOutcome:
         graphs = ReleaseGraphs.of(release.manifest.base_iri, release.manifest.release_id)
-        dataset = _RemoteDataset(self, graphs)
+        dataset = _RemoteDataset(self, graphs, form)
         # Each query spools into a directory of its own, removed with whatever a failure left.
         directory = tempfile.mkdtemp(prefix="lod-remote-", dir=self.spool_dir)
         try:
@@ -110,15 +119,33 @@ class RemoteQueries:
             shutil.rmtree(directory, ignore_errors=True)
 
 
+_TRUE = ox.parse_query_results(b'{"head": {}, "boolean": true}', ox.QueryResultsFormat.JSON)
+_FALSE = ox.parse_query_results(b'{"head": {}, "boolean": false}', ox.QueryResultsFormat.JSON)
+
+
+def _boolean(answer: Any, url: str) -> Any:
+    """The answer to an ASK query. Virtuoso 7 answers ASK as a SELECT of one variable,
+    ``__ASK_RETVAL``, bound to 1 or 0 (openlink/virtuoso-opensource#464, #1016): that is read as
+    the boolean it stands for; any other table is not an answer to ASK."""
+    if isinstance(answer, ox.QueryBoolean):
+        return answer
+    if [v.value for v in answer.variables] == ["__ASK_RETVAL"]:
+        values = [row[0] for row in answer]
+        return _TRUE if values and values[0] is not None and values[0].value in ("1", "true") else _FALSE
+    raise RemoteStoreError(f"the remote store at {public(url)} answered an ASK query with a table")
+
+
 class _RemoteDataset:
     """A release's graphs on the remote store, asked as a pyoxigraph ``Store`` is asked by
     :func:`lod.query.executor.evaluate` (its ``query`` method, with the same dataset options), so
     the local endpoint's serialisation applies unchanged."""
 
-    def __init__(self, owner: RemoteQueries, graphs: ReleaseGraphs) -> None:
+    def __init__(self, owner: RemoteQueries, graphs: ReleaseGraphs, form: str) -> None:
         self.owner = owner
         self.remote = owner.remote
         self.graphs = graphs
+        self.form = form
+        self._accept = ACCEPT["results" if form in ("SELECT", "ASK") else "graph"]
         self.deadline = time.monotonic() + owner.timeout
         self.exchange: Exchange | None = None
         self.failure: RemoteStoreError | None = None
@@ -137,10 +164,9 @@ class _RemoteDataset:
     def query(self, query: str, *, default_graph: Sequence[ox.NamedNode] | None = None,
               named_graphs: Sequence[ox.NamedNode] | None = None,
               use_default_graph_as_union: bool = False, **_options: Any) -> Any:
-        # As in the local store: the default graph is the data and the vocabulary, the vocabulary
-        # is the one named graph.
-        defaults = ([self._graph(g) for g in default_graph] if default_graph
-                    else [self.graphs.data, self.graphs.vocabulary])
+        # As in the local store: the default graph is the data and the vocabulary (one graph, as
+        # uploaded), the vocabulary is the one named graph.
+        defaults = [self._graph(g) for g in default_graph] if default_graph else [self.graphs.data]
         named = [self._graph(g) for g in named_graphs] if named_graphs else [self.graphs.vocabulary]
         form = [("query", query), *(("default-graph-uri", g) for g in defaults),
                 *(("named-graph-uri", g) for g in named)]
@@ -148,7 +174,7 @@ class _RemoteDataset:
         try:
             exchange = self.exchange = self.remote.open(
                 "POST", url, body=urlencode(form).encode(), timeout=self._remaining(),
-                headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": ACCEPT})
+                headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": self._accept})
         except RemoteTimeout:
             raise self.stop(self._timeout()) from None
         response = exchange.response
@@ -165,16 +191,17 @@ class _RemoteDataset:
         results = next((f for f in ResultFormat if media_type in f.names), None)
         if results is not None:
             try:
-                return ox.parse_query_results(body, results.oxigraph)
+                answer = ox.parse_query_results(body, results.oxigraph)
             except (SyntaxError, ValueError) as failure:  # not the client's query: the answer
                 raise RemoteStoreError(f"the answer of the remote store at {public(url)} cannot be "
                                        f"read: {failure}") from None
+            return _boolean(answer, url) if self.form == "ASK" else answer
         graph = next((f for f in RdfFormat if media_type in f.names), None)
         if graph is not None:
             return (quad.triple for quad in ox.parse(body, graph.oxigraph))
         raise RemoteStoreError(f"the remote store at {public(url)} answered in "
                                f"{media_type or 'no media type'}, which lod cannot read; "
-                               f"it asked for {ACCEPT}")
+                               f"it asked for {self._accept}")
 
     def _remaining(self) -> float:
         remaining = self.deadline - time.monotonic()

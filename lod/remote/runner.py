@@ -12,7 +12,7 @@ from lod.query.planner import Engine
 from lod.query.prepare import QueryPreparer
 from lod.query.runners import InProcessQueries, LocalQueries, QueryRunner
 from lod.query.sandbox import probe
-from lod.remote.queries import FROM_REFUSED, RemoteQueries
+from lod.remote.queries import FROM_REFUSED, GRAPH_REFUSED, RemoteQueries
 from lod.remote.store import RemoteStore
 from lod.settings import Settings
 
@@ -26,8 +26,10 @@ def query_runner(settings: Settings, *, in_process: bool = False) -> QueryRunner
     remote = RemoteStore.from_settings(settings)
     if remote is not None:
         # Oxigraph's extensions are for the local engine: a remote store gets standard SPARQL, no
-        # SERVICE (it would call other endpoints itself) and no FROM (the server names the dataset).
-        preparer = QueryPreparer(base_iri=base_iri, engine=Engine.STANDARD, dataset_refusal=FROM_REFUSED)
+        # SERVICE (it would call other endpoints itself), no FROM (the server names the dataset) and
+        # no GRAPH <iri> (a store may read it outside the dataset).
+        preparer = QueryPreparer(base_iri=base_iri, engine=Engine.STANDARD, dataset_refusal=FROM_REFUSED,
+                                 graph_refusal=GRAPH_REFUSED)
         return RemoteQueries(remote, preparer=preparer, slots=settings.query_slots, wait=settings.queue_wait,
                              timeout=settings.query_timeout, max_rows=settings.max_rows,
                              max_bytes=settings.remote_max_mb * 1_000_000)

@@ -3,29 +3,37 @@
 A release is uploaded as two named graphs and switched in with one update; queries name those
 graphs as their dataset (see :mod:`lod.remote.queries`)::
 
-    {base_iri}release/{release_id}              the data (the local store's default graph)
+    {base_iri}release/{release_id}              the data and the vocabulary (the local default graph)
     {base_iri}release/{release_id}/vocabulary   the vocabulary (the local store's ikz: graph)
     {base_iri}release/                          the control graph, holding
         <{base_iri}release/> dcat:hasCurrentVersion <{base_iri}release/{release_id}> .
         <{base_iri}release/> dcat:hasVersion <{base_iri}release/{id}> .   (one per uploaded release)
 
-HTTP is spoken with :mod:`http.client` so that an upload streams: the store writes N-Triples
-straight into a chunked request body. Redirects are not followed (credentials go nowhere but the
-configured URLs), and no message names the credentials or a URL's query string.
+HTTP is spoken with :mod:`http.client`, so that an upload is sent from a file: the store writes a
+graph's N-Triples into a temporary file, sent with its ``Content-Length`` (Virtuoso 7 answers a
+chunked body with 201 and stores nothing); a graph is never held in memory. Redirects are not
+followed (credentials go nowhere but the configured URLs), and no message names the credentials or
+a URL's query string.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import http.client
+import itertools
 import json
+import os
+import secrets
 import socket
 import ssl
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO, Any, cast
+from typing import IO, Any, ClassVar, cast
 from urllib.parse import quote, urlencode, urlsplit
+from urllib.request import parse_http_list, parse_keqv_list
 
 from lod.errors import LodError, UsageError
 from lod.remote.client import _text as error_text
@@ -55,7 +63,9 @@ class RemoteTimeout(RemoteStoreError):
 
 @dataclass(frozen=True)
 class Credentials:
-    """HTTP Basic (user and password) or Bearer (token) credentials; never shown in a repr."""
+    """HTTP Basic or Digest (user and password) or Bearer (token) credentials; never shown in a
+    repr. Basic is sent first; a store that answers with a Digest challenge (Virtuoso's ``-auth``
+    endpoints) gets Digest from then on (:class:`DigestChallenge`)."""
 
     user: str = field(default="", repr=False)
     password: str = field(default="", repr=False)
@@ -76,6 +86,60 @@ class Credentials:
             if secret:
                 text = text.replace(secret, "***")
         return text
+
+
+class DigestChallenge:
+    """A store's HTTP Digest challenge (RFC 7616), answered for each request with the next nonce
+    count, so that only the first request to a store that wants Digest is sent twice."""
+
+    _HASHES: ClassVar[dict[str, Callable[[bytes], Any]]] = {
+        "MD5": hashlib.md5, "MD5-SESS": hashlib.md5, "SHA-256": hashlib.sha256,
+        "SHA-256-SESS": hashlib.sha256}
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self.realm = fields.get("realm", "")
+        self.nonce = fields.get("nonce", "")
+        self.opaque = fields.get("opaque")
+        self.algorithm = fields.get("algorithm", "MD5").upper()
+        offered = [q.strip() for q in fields.get("qop", "").split(",")]
+        self.qop = "auth" if "auth" in offered else None
+        self.stale = fields.get("stale", "").lower() == "true"
+        self._count = itertools.count(1)
+
+    @classmethod
+    def of(cls, response: http.client.HTTPResponse) -> DigestChallenge | None:
+        """The Digest challenge among a response's ``WWW-Authenticate`` headers, or None (none, or
+        one this client cannot answer: an algorithm it does not know, a qop other than ``auth``)."""
+        header = next((h for h in response.headers.get_all("WWW-Authenticate") or ()
+                       if h[:7].lower() == "digest "), None)
+        if header is None:
+            return None
+        fields = parse_keqv_list(parse_http_list(header[7:]))
+        challenge = cls(fields)
+        if challenge.algorithm not in cls._HASHES or not challenge.nonce or (
+                "qop" in fields and challenge.qop is None):
+            return None
+        return challenge
+
+    def authorization(self, method: str, target: str, credentials: Credentials) -> str:
+        def hashed(text: str) -> str:
+            return str(self._HASHES[self.algorithm](text.encode("utf-8")).hexdigest())
+
+        count = f"{next(self._count):08x}"
+        cnonce = secrets.token_hex(8)
+        secret = hashed(f"{credentials.user}:{self.realm}:{credentials.password}")
+        if self.algorithm.endswith("-SESS"):
+            secret = hashed(f"{secret}:{self.nonce}:{cnonce}")
+        request = hashed(f"{method}:{target}")
+        answer = hashed(f"{secret}:{self.nonce}:{count}:{cnonce}:{self.qop}:{request}" if self.qop
+                        else f"{secret}:{self.nonce}:{request}")
+        fields = [f'username="{credentials.user}"', f'realm="{self.realm}"', f'nonce="{self.nonce}"',
+                  f'uri="{target}"', f'response="{answer}"', f"algorithm={self.algorithm}"]
+        if self.qop:
+            fields += [f"qop={self.qop}", f"nc={count}", f'cnonce="{cnonce}"']
+        if self.opaque is not None:
+            fields.append(f'opaque="{self.opaque}"')
+        return "Digest " + ", ".join(fields)
 
 
 @dataclass(frozen=True)
@@ -123,6 +187,8 @@ class RemoteStore:
         self.graph_parameter = graph_parameter
         self.credentials = credentials or Credentials()
         self.timeout = timeout
+        self._digests: dict[str, DigestChallenge | None] = {}
+        """By endpoint (URL without query): its Digest challenge, or None where Basic will do."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RemoteStore | None:
@@ -148,32 +214,71 @@ class RemoteStore:
 
     # --- HTTP -------------------------------------------------------------------------------
 
-    def _headers(self, extra: dict[str, str]) -> dict[str, str]:
+    def _headers(self, method: str, url: str, extra: dict[str, str]) -> dict[str, str]:
         from lod import __version__  # here: lod/__init__ is complete by the time a request is made
 
         headers = {"User-Agent": f"lod/{__version__}", **extra}
-        authorization = self.credentials.header()
+        digest = self._digests.get(public(url))
+        authorization = (digest.authorization(method, _target(url), self.credentials) if digest
+                         else self.credentials.header())
         if authorization:
             headers["Authorization"] = authorization
         return headers
 
     def open(self, method: str, url: str, *, body: bytes | None = None,
              headers: dict[str, str] | None = None, timeout: float | None = None,
-             stream: Callable[[IO[bytes]], None] | None = None) -> Exchange:
+             upload: IO[bytes] | None = None) -> Exchange:
         """Send one request and return the exchange with its response, whatever its status; the
-        caller closes it. ``stream`` writes the body into a chunked request instead of ``body``.
+        caller closes it. ``upload``, a file, is sent as the body instead of ``body``.
+
+        With a user and password, an endpoint gets Basic until it asks for Digest; a Digest
+        challenge (to a first request, or a nonce gone stale) is answered once. Some stores
+        (Virtuoso) answer Basic with a bare 401: then a GET without credentials fetches the
+        challenge. Before the first upload to an endpoint, that GET comes first, so that a long
+        body is not sent only to be refused, once another endpoint of the store asked for Digest.
 
         Raises :class:`RemoteStoreError` (or :class:`RemoteTimeout`) when there is no answer."""
+        endpoint, password_auth = public(url), bool(self.credentials.user and not self.credentials.token)
+        if upload is not None and password_auth and endpoint not in self._digests and any(
+                self._digests.values()):
+            self._digests[endpoint] = self._challenge(url)
+        exchange = self._send(method, url, body, headers, timeout, upload)
+        if exchange.response.status != 401 or not password_auth:
+            return exchange
+        known = self._digests.get(endpoint)
+        challenge = DigestChallenge.of(exchange.response) or (self._challenge(url) if known is None else None)
+        if challenge is None or (known is not None and not challenge.stale):
+            return exchange  # wrong credentials: the caller reports the 401
+        exchange.close()
+        self._digests[endpoint] = challenge
+        return self._send(method, url, body, headers, timeout, upload)
+
+    def _challenge(self, url: str) -> DigestChallenge | None:
+        """The Digest challenge the endpoint answers a GET without credentials with, if any (a GET
+        changes nothing; its body is not read)."""
+        connection = _connection(url, self.timeout)
+        try:
+            connection.request("GET", _target(url), headers={"User-Agent": "lod"})
+            response = connection.getresponse()
+            return DigestChallenge.of(response) if response.status == 401 else None
+        except (OSError, http.client.HTTPException):
+            return None
+        finally:
+            connection.close()
+
+    def _send(self, method: str, url: str, body: bytes | None, headers: dict[str, str] | None,
+              timeout: float | None, upload: IO[bytes] | None) -> Exchange:
         connection = _connection(url, self.timeout if timeout is None else timeout)
         sent: OSError | None = None
         try:
             connection.putrequest(method, _target(url), skip_accept_encoding=True)
-            for name, value in self._headers(headers or {}).items():
+            for name, value in self._headers(method, url, headers or {}).items():
                 connection.putheader(name, value)
-            if stream is not None:
-                connection.putheader("Transfer-Encoding", "chunked")
+            if upload is not None:
+                connection.putheader("Content-Length", str(upload.seek(0, os.SEEK_END)))
                 connection.endheaders()
-                sent = _sent_or_refused(connection, stream)
+                upload.seek(0)
+                sent = _sent_or_refused(connection, upload)
             else:
                 connection.putheader("Content-Length", str(len(body or b"")))
                 connection.endheaders(body)
@@ -192,10 +297,9 @@ class RemoteStore:
     @contextmanager
     def request(self, method: str, url: str, *, body: bytes | None = None,
                 headers: dict[str, str] | None = None, timeout: float | None = None,
-                stream: Callable[[IO[bytes]], None] | None = None,
-                ) -> Iterator[http.client.HTTPResponse]:
+                upload: IO[bytes] | None = None) -> Iterator[http.client.HTTPResponse]:
         """:meth:`open` as a context: the response, closed at the end of the block."""
-        exchange = self.open(method, url, body=body, headers=headers, timeout=timeout, stream=stream)
+        exchange = self.open(method, url, body=body, headers=headers, timeout=timeout, upload=upload)
         try:
             yield exchange.response
         finally:
@@ -228,7 +332,7 @@ class RemoteStore:
     # --- operations -------------------------------------------------------------------------
 
     def select(self, query: str) -> list[dict[str, Any]]:
-        """The bindings of a small SELECT (or ASK: ``[{"boolean": …}]``), as SPARQL JSON."""
+        """The bindings of a small SELECT, as SPARQL JSON."""
         body = urlencode({"query": query}).encode()
         with self.request("POST", self.query_url, body=body, headers={
                 "Content-Type": "application/x-www-form-urlencoded", "Accept": RESULTS_JSON}) as response:
@@ -239,8 +343,6 @@ class RemoteStore:
             except (ValueError, OSError, http.client.HTTPException) as failure:
                 raise RemoteStoreError(f"the remote store at {public(self.query_url)} sent an answer "
                                        f"that is not SPARQL JSON results: {_reason(failure)}") from None
-        if "boolean" in document:
-            return [{"boolean": document["boolean"]}]
         rows: list[dict[str, Any]] = document["results"]["bindings"]
         return rows
 
@@ -253,15 +355,17 @@ class RemoteStore:
             response.read()
 
     def put_graph(self, graph: str, write: Callable[[IO[bytes]], None]) -> None:
-        """Replace ``graph`` with the N-Triples ``write`` produces (Graph Store Protocol §5.3),
-        streamed in chunks: the graph is never held in memory."""
+        """Replace ``graph`` with the N-Triples ``write`` produces (Graph Store Protocol §5.3), sent
+        from a temporary file: the graph is never held in memory."""
         separator = "&" if "?" in self.gsp_url else "?"
         url = f"{self.gsp_url}{separator}{self.graph_parameter}={quote(graph, safe='')}"
-        with self.request("PUT", url, headers={"Content-Type": "application/n-triples"},
-                          stream=write) as response:
-            if not 200 <= response.status < 300:
-                raise self.failure(response, url, f"uploading <{graph}>")
-            response.read()
+        with tempfile.TemporaryFile(prefix="lod-upload-") as spool:
+            write(cast(IO[bytes], spool))
+            with self.request("PUT", url, headers={"Content-Type": "application/n-triples"},
+                              upload=cast(IO[bytes], spool)) as response:
+                if not 200 <= response.status < 300:
+                    raise self.failure(response, url, f"uploading <{graph}>")
+                response.read()
 
     def count(self, graphs: Sequence[str]) -> dict[str, int]:
         """The number of triples in each of ``graphs``."""
@@ -272,8 +376,8 @@ class RemoteStore:
         return {graph: found.get(graph, 0) for graph in graphs}
 
     def holds(self, graph: str) -> bool:
-        """Whether ``graph`` has any triple."""
-        return bool(self.select(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")[0]["boolean"])
+        """Whether ``graph`` has any triple (a SELECT: Virtuoso 7 answers ASK as a table)."""
+        return bool(self.select(f"SELECT ?s WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} LIMIT 1"))
 
     def current(self, base_iri: str) -> ReleaseGraphs | None:
         """The release the pointer names, or None."""
@@ -294,13 +398,15 @@ class RemoteStore:
         self.update(f"INSERT DATA {{ GRAPH <{control}> {{ <{control}> <{VERSION}> <{graphs.data}> }} }}")
 
     def switch(self, base_iri: str, graphs: ReleaseGraphs | None) -> None:
-        """Point the control graph at ``graphs`` (or at nothing) in one update operation, which a
-        SPARQL 1.1 store applies atomically: readers see the old pointer or the new one."""
+        """Point the control graph at ``graphs`` (or at nothing) in one update request, which a
+        store applies as one transaction (SPARQL 1.1 Update §2.2; Oxigraph and Virtuoso do):
+        readers see the old pointer or the new one. It is two operations, delete and insert: the
+        one ``DELETE … INSERT … WHERE { OPTIONAL … }`` inserts nothing on Virtuoso 7 while there
+        is no pointer yet."""
         control = control_graph(base_iri)
         pointer = f"<{control}> <{CURRENT_VERSION}>"
-        insert = f"INSERT {{ GRAPH <{control}> {{ {pointer} <{graphs.data}> }} }}\n" if graphs else ""
-        self.update(f"DELETE {{ GRAPH <{control}> {{ {pointer} ?old }} }}\n{insert}"
-                    f"WHERE {{ OPTIONAL {{ GRAPH <{control}> {{ {pointer} ?old }} }} }}")
+        insert = f" ;\nINSERT DATA {{ GRAPH <{control}> {{ {pointer} <{graphs.data}> }} }}" if graphs else ""
+        self.update(f"DELETE WHERE {{ GRAPH <{control}> {{ {pointer} ?old }} }}{insert}")
 
     def drop(self, base_iri: str, graphs: ReleaseGraphs) -> None:
         """Remove a release's graphs and its record (one request, in this order)."""
@@ -343,40 +449,12 @@ def _target(url: str) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
-class _ChunkedBody:
-    """A binary sink that sends what is written as HTTP/1.1 chunks of about 64 KiB."""
-
-    def __init__(self, connection: http.client.HTTPConnection) -> None:
-        self.connection = connection
-        self.buffer = bytearray()
-
-    def write(self, data: bytes) -> int:
-        self.buffer += data
-        if len(self.buffer) >= _CHUNK:
-            self._send()
-        return len(data)
-
-    def flush(self) -> None:
-        """Nothing: chunks go out when full (pyoxigraph calls this after writing)."""
-
-    def _send(self) -> None:
-        if self.buffer:
-            self.connection.send(b"%x\r\n%s\r\n" % (len(self.buffer), self.buffer))
-            self.buffer = bytearray()
-
-    def close(self) -> None:
-        self._send()
-        self.connection.send(b"0\r\n\r\n")
-
-
-def _sent_or_refused(connection: http.client.HTTPConnection, write: Callable[[IO[bytes]], None],
-                     ) -> OSError | None:
-    """Stream the body; when the server stops reading (it may have answered already, e.g. 401 or
+def _sent_or_refused(connection: http.client.HTTPConnection, upload: IO[bytes]) -> OSError | None:
+    """Send the body; when the server stops reading (it may have answered already, e.g. 401 or
     500), return the failure instead of raising it, so that its answer can still be read."""
-    body = _ChunkedBody(connection)
     try:
-        write(cast(IO[bytes], body))
-        body.close()
+        while block := upload.read(_CHUNK):
+            connection.send(block)
     except OSError as failure:
         return failure
     return None

@@ -1,9 +1,9 @@
 """Asking SPARQL endpoints, ours or anyone's, and getting typed results back.
 
-The only module that imports SPARQLWrapper. A query goes to a :class:`QuerySource`: an
-:class:`Endpoint` (a remote SPARQL 1.1 endpoint, with timeouts, retries when the endpoint is busy,
-and an optional on-disk :class:`ResultCache`) or a :class:`LocalRelease` (a release on disk,
-evaluated in this process by :func:`lod.query.executor.evaluate`). Either gives a :class:`SelectResult`
+A query goes to a :class:`QuerySource`: an :class:`Endpoint` (a remote SPARQL 1.1 endpoint, asked
+over :mod:`lod.remote.http`, with timeouts, retries when the endpoint is busy, and an optional
+on-disk :class:`ResultCache`) or a :class:`LocalRelease` (a release on disk, answered by a query
+runner, :mod:`lod.query.runners`). Either gives a :class:`SelectResult`
 of rdflib terms, a ``bool`` for ASK, or an rdflib ``Graph`` for CONSTRUCT and DESCRIBE::
 
     wikidata = Endpoint(WIKIDATA_ENDPOINT, cache=ResultCache(Path(".cache/sparql")))
@@ -16,9 +16,9 @@ Nothing here is called by the web layer: our endpoint never fetches other endpoi
 
 from __future__ import annotations
 
-import ast
 import email.utils
 import hashlib
+import http.client
 import io
 import json
 import logging
@@ -27,27 +27,17 @@ import re
 import sys
 import tempfile
 import time
-import urllib.error
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 from typing import TypeAlias, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.query import Result
-from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
-from SPARQLWrapper.SPARQLExceptions import (
-    EndPointInternalError,
-    EndPointNotFound,
-    QueryBadFormed,
-    SPARQLWrapperException,
-    Unauthorized,
-    URITooLong,
-)
 
 from lod.errors import LodError, UsageError
 from lod.formats import RdfFormat, ResultFormat
@@ -55,6 +45,7 @@ from lod.query.executor import QueryLimits, QueryRequest
 from lod.query.prepare import QueryPreparer
 from lod.query.runners import InProcessQueries, QueryRunner
 from lod.release.publish import open_release
+from lod.remote.http import HttpClient, NoAnswer, error_text, read_some
 from lod.remote.query_text import QUERY_KEYWORDS, UPDATE_KEYWORDS, tokens
 
 __all__ = [
@@ -91,9 +82,13 @@ _POST_ABOVE = 1500
 
 _F = TypeVar("_F", RdfFormat, ResultFormat)
 
-_HTTP_STATUS = {QueryBadFormed: 400, Unauthorized: 401, EndPointNotFound: 404, URITooLong: 414,
-                EndPointInternalError: 500}
-"""SPARQLWrapper turns these statuses into exceptions of its own; this gives the status back."""
+_ACCEPT = {
+    "results": "application/sparql-results+json, application/sparql-results+xml;q=0.9",
+    "graph": "text/turtle, application/n-triples;q=0.9, application/rdf+xml;q=0.8, "
+             "application/ld+json;q=0.7",
+}
+"""What an endpoint may answer in, by kind of result (only that kind: some endpoints answer a
+CONSTRUCT in results JSON when that is offered)."""
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -388,7 +383,8 @@ def default_user_agent() -> str:
 
 
 class Endpoint(QuerySource):
-    """A SPARQL 1.1 endpoint, asked over HTTP through SPARQLWrapper.
+    """A SPARQL 1.1 endpoint, asked over HTTP (:mod:`lod.remote.http`): a GET, or a POST for a
+    long query (SPARQL 1.1 Protocol §2.1).
 
     ``timeout`` (whole seconds) bounds connecting and each read. A ``429`` or ``503`` answer is
     retried up to ``retries`` times, after the pause its ``Retry-After`` asks for, or else after
@@ -413,6 +409,7 @@ class Endpoint(QuerySource):
         self.cache = cache
         self.user_agent = user_agent or default_user_agent()
         self._sleep = sleep
+        self._http = HttpClient(timeout=timeout, user_agent=self.user_agent)
 
     def __repr__(self) -> str:
         return f"Endpoint({self.url!r})"
@@ -447,62 +444,34 @@ class Endpoint(QuerySource):
                 self._sleep(wait)
 
     def _send(self, query: str, form: str) -> _Answer:
-        wrapper = SPARQLWrapper(self.url, agent=self.user_agent)
-        # The return format matches the query form, so SPARQLWrapper sends a fitting Accept header
-        # (it warns when they do not fit); its own form detection is a regular expression, ours
-        # reads tokens, and ours wins.
-        wrapper.setReturnFormat(JSON if form in ("SELECT", "ASK") else TURTLE)
-        wrapper.setQuery(query)
-        wrapper.queryType = form
-        wrapper.setTimeout(self.timeout)
+        headers = {"Accept": _ACCEPT["results" if form in ("SELECT", "ASK") else "graph"]}
+        encoded = urlencode({"query": query})
         if len(query) > _POST_ABOVE:
-            wrapper.setMethod(POST)
+            url, body = self.url, encoded.encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        else:
+            url, body = f"{self.url}{'&' if '?' in self.url else '?'}{encoded}", None
         try:
-            with wrapper.query().response as response:
-                body = response.read()
-                headers = response.headers
-        except urllib.error.HTTPError as error:
-            with error:  # its response is open
-                if error.code in RETRY_STATUSES:
-                    raise _Busy(error.code, retry_after(error.headers.get("Retry-After"))) from None
-                raise EndpointError(self.url, error.code, _text(error.read())) from None
-        except SPARQLWrapperException as error:
-            raise EndpointError(self.url, _HTTP_STATUS.get(type(error), 500), _detail(error)) from None
+            exchange = self._http.open("POST" if body is not None else "GET", url, body=body,
+                                       headers=headers)
+        except NoAnswer as failure:
+            if failure.timed_out:
+                raise EndpointTimeout(f"{self.url} {failure}") from None
+            raise FederationError(f"cannot reach {self.url}: {failure.reason}") from None
+        try:
+            response = exchange.response
+            if response.status in RETRY_STATUSES:
+                raise _Busy(response.status, retry_after(response.getheader("Retry-After")))
+            if response.status != 200:
+                raise EndpointError(self.url, response.status, error_text(read_some(response)))
+            return _Answer(response.headers.get_content_type(), response.read(),
+                           truncated="X-SPARQL-MaxRows" in response.headers)
         except TimeoutError:
             raise EndpointTimeout(f"{self.url} did not answer within {self.timeout} s") from None
-        except urllib.error.URLError as error:
-            if isinstance(error.reason, TimeoutError):
-                raise EndpointTimeout(f"{self.url} did not answer within {self.timeout} s") from None
-            raise FederationError(f"cannot reach {self.url}: {error.reason}") from None
-        except OSError as error:
+        except (OSError, http.client.HTTPException) as error:
             raise FederationError(f"the connection to {self.url} failed: {error}") from None
-        return _Answer(headers.get_content_type(), body, truncated="X-SPARQL-MaxRows" in headers)
-
-
-def _text(body: bytes, limit: int = 500) -> str:
-    """An error body for a message: its ``message`` when it is JSON like ours, else its text."""
-    text = body.decode("utf-8", errors="replace").strip()
-    if text.startswith("{"):
-        try:
-            message = json.loads(text).get("message")
-        except (ValueError, AttributeError):
-            message = None
-        if isinstance(message, str):
-            text = message
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
-def _detail(error: SPARQLWrapperException) -> str:
-    """The response body SPARQLWrapper put into its message (as a bytes literal)."""
-    _, found, response = str(error).partition("Response:\n")
-    if found:
-        try:
-            value = ast.literal_eval(response)
-        except (ValueError, SyntaxError):
-            return _text(response.encode())
-        if isinstance(value, bytes):
-            return _text(value)
-    return type(error).msg
+        finally:
+            exchange.close()
 
 
 # --- the cache ----------------------------------------------------------------------------------

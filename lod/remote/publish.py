@@ -24,7 +24,8 @@ from lod.formats import RdfFormat
 from lod.rdf.store import ONTOLOGY_GRAPH, StoreError, open_store
 from lod.release.manifest import Manifest
 from lod.release.publish import BUILDS, CURRENT, Progress, Release, ReleaseError, build_release
-from lod.remote.store import ReleaseGraphs, RemoteStore, RemoteStoreError, public
+from lod.remote.http import public
+from lod.remote.store import ReleaseGraphs, RemoteStore, RemoteStoreError
 from lod.settings import Settings
 
 log = logging.getLogger(__name__)

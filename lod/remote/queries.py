@@ -41,7 +41,8 @@ from lod.query.prepare import QueryInvalid, QueryPreparer, QueryRefused
 from lod.rdf.store import ONTOLOGY_GRAPH
 from lod.release.publish import Release
 from lod.remote.client import retry_after
-from lod.remote.store import Exchange, ReleaseGraphs, RemoteStore, RemoteStoreError, RemoteTimeout, public
+from lod.remote.http import Exchange, public
+from lod.remote.store import ReleaseGraphs, RemoteStore, RemoteStoreError, RemoteTimeout
 
 FROM_REFUSED = ("FROM and FROM NAMED are not accepted on this endpoint, whose queries are answered by a "
                 "remote store; name the dataset with the default-graph-uri parameter instead (SPARQL "

@@ -9,34 +9,23 @@ graphs as their dataset (see :mod:`lod.remote.queries`)::
         <{base_iri}release/> dcat:hasCurrentVersion <{base_iri}release/{release_id}> .
         <{base_iri}release/> dcat:hasVersion <{base_iri}release/{id}> .   (one per uploaded release)
 
-HTTP is spoken with :mod:`http.client`, so that an upload is sent from a file: the store writes a
-graph's N-Triples into a temporary file, sent with its ``Content-Length`` (Virtuoso 7 answers a
-chunked body with 201 and stores nothing); a graph is never held in memory. Redirects are not
-followed (credentials go nowhere but the configured URLs), and no message names the credentials or
-a URL's query string.
+HTTP is spoken by :mod:`lod.remote.http`: an upload is a graph's N-Triples written into a temporary
+file and sent from there, so a graph is never held in memory.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import http.client
-import itertools
 import json
-import os
-import secrets
-import socket
-import ssl
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import IO, Any, ClassVar, cast
-from urllib.parse import quote, urlencode, urlsplit
-from urllib.request import parse_http_list, parse_keqv_list
+from dataclasses import dataclass
+from typing import IO, Any, cast
+from urllib.parse import quote, urlencode
 
 from lod.errors import LodError, UsageError
-from lod.remote.client import _text as error_text
+from lod.remote.http import Credentials, Exchange, HttpClient, NoAnswer, error_text, public, read_some
 from lod.settings import Settings
 from lod.vocab import DCAT
 
@@ -46,7 +35,6 @@ VERSION = str(DCAT.hasVersion)
 """Records every release uploaded (before its upload starts), so that pruning finds them all."""
 
 RESULTS_JSON = "application/sparql-results+json"
-_CHUNK = 1 << 16
 
 
 class RemoteStoreError(LodError):
@@ -59,87 +47,6 @@ class RemoteTimeout(RemoteStoreError):
     """The remote store did not answer within the time allowed."""
 
     status = 504
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """HTTP Basic or Digest (user and password) or Bearer (token) credentials; never shown in a
-    repr. Basic is sent first; a store that answers with a Digest challenge (Virtuoso's ``-auth``
-    endpoints) gets Digest from then on (:class:`DigestChallenge`)."""
-
-    user: str = field(default="", repr=False)
-    password: str = field(default="", repr=False)
-    token: str = field(default="", repr=False)
-
-    def header(self) -> str | None:
-        """The ``Authorization`` header value, or None without credentials."""
-        if self.token:
-            return f"Bearer {self.token}"
-        if self.user:
-            pair = f"{self.user}:{self.password}".encode()
-            return f"Basic {base64.b64encode(pair).decode('ascii')}"
-        return None
-
-    def scrub(self, text: str) -> str:
-        """``text`` with every secret replaced, in case a remote store echoes one back."""
-        for secret in (self.password, self.token, self.header()):
-            if secret:
-                text = text.replace(secret, "***")
-        return text
-
-
-class DigestChallenge:
-    """A store's HTTP Digest challenge (RFC 7616), answered for each request with the next nonce
-    count, so that only the first request to a store that wants Digest is sent twice."""
-
-    _HASHES: ClassVar[dict[str, Callable[[bytes], Any]]] = {
-        "MD5": hashlib.md5, "MD5-SESS": hashlib.md5, "SHA-256": hashlib.sha256,
-        "SHA-256-SESS": hashlib.sha256}
-
-    def __init__(self, fields: dict[str, str]) -> None:
-        self.realm = fields.get("realm", "")
-        self.nonce = fields.get("nonce", "")
-        self.opaque = fields.get("opaque")
-        self.algorithm = fields.get("algorithm", "MD5").upper()
-        offered = [q.strip() for q in fields.get("qop", "").split(",")]
-        self.qop = "auth" if "auth" in offered else None
-        self.stale = fields.get("stale", "").lower() == "true"
-        self._count = itertools.count(1)
-
-    @classmethod
-    def of(cls, response: http.client.HTTPResponse) -> DigestChallenge | None:
-        """The Digest challenge among a response's ``WWW-Authenticate`` headers, or None (none, or
-        one this client cannot answer: an algorithm it does not know, a qop other than ``auth``)."""
-        header = next((h for h in response.headers.get_all("WWW-Authenticate") or ()
-                       if h[:7].lower() == "digest "), None)
-        if header is None:
-            return None
-        fields = parse_keqv_list(parse_http_list(header[7:]))
-        challenge = cls(fields)
-        if challenge.algorithm not in cls._HASHES or not challenge.nonce or (
-                "qop" in fields and challenge.qop is None):
-            return None
-        return challenge
-
-    def authorization(self, method: str, target: str, credentials: Credentials) -> str:
-        def hashed(text: str) -> str:
-            return str(self._HASHES[self.algorithm](text.encode("utf-8")).hexdigest())
-
-        count = f"{next(self._count):08x}"
-        cnonce = secrets.token_hex(8)
-        secret = hashed(f"{credentials.user}:{self.realm}:{credentials.password}")
-        if self.algorithm.endswith("-SESS"):
-            secret = hashed(f"{secret}:{self.nonce}:{cnonce}")
-        request = hashed(f"{method}:{target}")
-        answer = hashed(f"{secret}:{self.nonce}:{count}:{cnonce}:{self.qop}:{request}" if self.qop
-                        else f"{secret}:{self.nonce}:{request}")
-        fields = [f'username="{credentials.user}"', f'realm="{self.realm}"', f'nonce="{self.nonce}"',
-                  f'uri="{target}"', f'response="{answer}"', f"algorithm={self.algorithm}"]
-        if self.qop:
-            fields += [f"qop={self.qop}", f"nc={count}", f'cnonce="{cnonce}"']
-        if self.opaque is not None:
-            fields.append(f'opaque="{self.opaque}"')
-        return "Digest " + ", ".join(fields)
 
 
 @dataclass(frozen=True)
@@ -169,12 +76,6 @@ def control_graph(base_iri: str) -> str:
     return f"{base_iri}release/"
 
 
-def public(url: str) -> str:
-    """A URL as messages may show it: without its query string, which could hold a key."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
-
-
 class RemoteStore:
     """A SPARQL 1.1 store reached over HTTP; ``timeout`` bounds connecting and each wait."""
 
@@ -187,8 +88,7 @@ class RemoteStore:
         self.graph_parameter = graph_parameter
         self.credentials = credentials or Credentials()
         self.timeout = timeout
-        self._digests: dict[str, DigestChallenge | None] = {}
-        """By endpoint (URL without query): its Digest challenge, or None where Basic will do."""
+        self.http = HttpClient(credentials=self.credentials, timeout=timeout)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RemoteStore | None:
@@ -214,85 +114,16 @@ class RemoteStore:
 
     # --- HTTP -------------------------------------------------------------------------------
 
-    def _headers(self, method: str, url: str, extra: dict[str, str]) -> dict[str, str]:
-        from lod import __version__  # here: lod/__init__ is complete by the time a request is made
-
-        headers = {"User-Agent": f"lod/{__version__}", **extra}
-        digest = self._digests.get(public(url))
-        authorization = (digest.authorization(method, _target(url), self.credentials) if digest
-                         else self.credentials.header())
-        if authorization:
-            headers["Authorization"] = authorization
-        return headers
-
     def open(self, method: str, url: str, *, body: bytes | None = None,
              headers: dict[str, str] | None = None, timeout: float | None = None,
              upload: IO[bytes] | None = None) -> Exchange:
-        """Send one request and return the exchange with its response, whatever its status; the
-        caller closes it. ``upload``, a file, is sent as the body instead of ``body``.
-
-        With a user and password, an endpoint gets Basic until it asks for Digest; a Digest
-        challenge (to a first request, or a nonce gone stale) is answered once. Some stores
-        (Virtuoso) answer Basic with a bare 401: then a GET without credentials fetches the
-        challenge. Before the first upload to an endpoint, that GET comes first, so that a long
-        body is not sent only to be refused, once another endpoint of the store asked for Digest.
-
-        Raises :class:`RemoteStoreError` (or :class:`RemoteTimeout`) when there is no answer."""
-        endpoint, password_auth = public(url), bool(self.credentials.user and not self.credentials.token)
-        if upload is not None and password_auth and endpoint not in self._digests and any(
-                self._digests.values()):
-            self._digests[endpoint] = self._challenge(url)
-        exchange = self._send(method, url, body, headers, timeout, upload)
-        if exchange.response.status != 401 or not password_auth:
-            return exchange
-        known = self._digests.get(endpoint)
-        challenge = DigestChallenge.of(exchange.response) or (self._challenge(url) if known is None else None)
-        if challenge is None or (known is not None and not challenge.stale):
-            return exchange  # wrong credentials: the caller reports the 401
-        exchange.close()
-        self._digests[endpoint] = challenge
-        return self._send(method, url, body, headers, timeout, upload)
-
-    def _challenge(self, url: str) -> DigestChallenge | None:
-        """The Digest challenge the endpoint answers a GET without credentials with, if any (a GET
-        changes nothing; its body is not read)."""
-        connection = _connection(url, self.timeout)
+        """:meth:`lod.remote.http.HttpClient.open`; raises :class:`RemoteStoreError` (or
+        :class:`RemoteTimeout`) when there is no answer."""
         try:
-            connection.request("GET", _target(url), headers={"User-Agent": "lod"})
-            response = connection.getresponse()
-            return DigestChallenge.of(response) if response.status == 401 else None
-        except (OSError, http.client.HTTPException):
-            return None
-        finally:
-            connection.close()
-
-    def _send(self, method: str, url: str, body: bytes | None, headers: dict[str, str] | None,
-              timeout: float | None, upload: IO[bytes] | None) -> Exchange:
-        connection = _connection(url, self.timeout if timeout is None else timeout)
-        sent: OSError | None = None
-        try:
-            connection.putrequest(method, _target(url), skip_accept_encoding=True)
-            for name, value in self._headers(method, url, headers or {}).items():
-                connection.putheader(name, value)
-            if upload is not None:
-                connection.putheader("Content-Length", str(upload.seek(0, os.SEEK_END)))
-                connection.endheaders()
-                upload.seek(0)
-                sent = _sent_or_refused(connection, upload)
-            else:
-                connection.putheader("Content-Length", str(len(body or b"")))
-                connection.endheaders(body)
-            sock = connection.sock  # the response reads from it; http.client may drop its own reference
-            response = connection.getresponse()
-        except TimeoutError:
-            connection.close()
-            raise RemoteTimeout(f"the remote store at {public(url)} did not answer within "
-                                f"{connection.timeout:g} s") from None
-        except (OSError, http.client.HTTPException) as failure:
-            connection.close()
-            raise RemoteStoreError(f"the remote store at {public(url)} cannot be reached: "
-                                   f"{self.credentials.scrub(_reason(sent or failure))}") from None
-        return Exchange(connection, sock, response)
+            return self.http.open(method, url, body=body, headers=headers, timeout=timeout, upload=upload)
+        except NoAnswer as failure:
+            kind = RemoteTimeout if failure.timed_out else RemoteStoreError
+            raise kind(f"the remote store at {public(url)} {failure}") from None
 
     @contextmanager
     def request(self, method: str, url: str, *, body: bytes | None = None,
@@ -307,7 +138,7 @@ class RemoteStore:
 
     def detail(self, response: http.client.HTTPResponse) -> str:
         """The start of an error response's body, as text, without our secrets."""
-        return self.credentials.scrub(error_text(_read_some(response)))
+        return self.credentials.scrub(error_text(read_some(response)))
 
     def failure(self, response: http.client.HTTPResponse, url: str, doing: str) -> RemoteStoreError:
         """The error for a response whose status is not a success."""
@@ -342,7 +173,7 @@ class RemoteStore:
                 document = json.loads(response.read())
             except (ValueError, OSError, http.client.HTTPException) as failure:
                 raise RemoteStoreError(f"the remote store at {public(self.query_url)} sent an answer "
-                                       f"that is not SPARQL JSON results: {_reason(failure)}") from None
+                                       f"that is not SPARQL JSON results: {failure}") from None
         rows: list[dict[str, Any]] = document["results"]["bindings"]
         return rows
 
@@ -415,60 +246,3 @@ class RemoteStore:
                     f"DELETE DATA {{ GRAPH <{control}> {{ <{control}> <{VERSION}> <{graphs.data}> }} }}")
 
 
-# --- HTTP helpers -------------------------------------------------------------------------------
-
-
-@dataclass
-class Exchange:
-    """One request's connection and response."""
-
-    connection: http.client.HTTPConnection
-    sock: socket.socket | None
-    response: http.client.HTTPResponse
-
-    def limit(self, seconds: float) -> None:
-        """Let the next read from the response wait at most ``seconds``."""
-        if self.sock is not None:
-            self.sock.settimeout(max(seconds, 0.001))
-
-    def close(self) -> None:
-        self.response.close()
-        self.connection.close()
-
-
-def _connection(url: str, timeout: float) -> http.client.HTTPConnection:
-    parts = urlsplit(url)
-    if parts.scheme == "https":
-        return http.client.HTTPSConnection(parts.hostname or "", parts.port, timeout=timeout,
-                                           context=ssl.create_default_context())
-    return http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
-
-
-def _target(url: str) -> str:
-    parts = urlsplit(url)
-    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-
-
-def _sent_or_refused(connection: http.client.HTTPConnection, upload: IO[bytes]) -> OSError | None:
-    """Send the body; when the server stops reading (it may have answered already, e.g. 401 or
-    500), return the failure instead of raising it, so that its answer can still be read."""
-    try:
-        while block := upload.read(_CHUNK):
-            connection.send(block)
-    except OSError as failure:
-        return failure
-    return None
-
-
-def _read_some(response: http.client.HTTPResponse, limit: int = 4000) -> bytes:
-    try:
-        return response.read(limit)
-    except (OSError, http.client.HTTPException):
-        return b""
-
-
-def _reason(failure: BaseException) -> str:
-    if isinstance(failure, ConnectionRefusedError):
-        return "connection refused"
-    text = str(failure) or type(failure).__name__
-    return text

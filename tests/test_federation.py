@@ -28,13 +28,13 @@ from rdflib.compare import isomorphic
 from lod.cli import cli
 from lod.errors import UsageError
 from lod.remote.client import (
+    AnswerCache,
     Endpoint,
     EndpointError,
     EndpointTimeout,
     FederationError,
     LocalRelease,
     QuerySource,
-    ResultCache,
     SelectResult,
     paged_query,
     query_form,
@@ -341,20 +341,20 @@ def test_retry_after(header: str | None, seconds: float | None) -> None:
 def test_cache_answers_repeated_queries_without_asking(scripted: Callable[..., Scripted],
                                                        tmp_path: Path) -> None:
     server = scripted(RESULT)
-    cache = ResultCache(tmp_path / "cache")
+    cache = AnswerCache(tmp_path / "cache")
     first = Endpoint(server.url, cache=cache).select("SELECT ?n WHERE {}")
-    again = Endpoint(server.url, cache=ResultCache(tmp_path / "cache")).select("SELECT ?n WHERE {}")
+    again = Endpoint(server.url, cache=AnswerCache(tmp_path / "cache")).select("SELECT ?n WHERE {}")
     assert again == first and len(server.requests) == 1
     Endpoint(server.url, cache=cache).select("SELECT ?n WHERE { }")  # another query text
     assert len(server.requests) == 2
-    Endpoint(server.url, cache=ResultCache(tmp_path / "cache", max_age=0)).select("SELECT ?n WHERE {}")
+    Endpoint(server.url, cache=AnswerCache(tmp_path / "cache", max_age=0)).select("SELECT ?n WHERE {}")
     assert len(server.requests) == 3
     assert not list((tmp_path / "cache").glob(".tmp-*"))
 
 
 def test_cache_keeps_errors_out(scripted: Callable[..., Scripted], tmp_path: Path) -> None:
     server = scripted((400, {}, b"no"), RESULT)
-    endpoint = Endpoint(server.url, cache=ResultCache(tmp_path))
+    endpoint = Endpoint(server.url, cache=AnswerCache(tmp_path))
     with pytest.raises(EndpointError):
         endpoint.select("SELECT ?n WHERE {}")
     assert endpoint.select("SELECT ?n WHERE {}").python() == [{"n": 7}]

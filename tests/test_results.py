@@ -20,14 +20,14 @@ from pyoxigraph import BaseDirection, BlankNode, Literal, NamedNode, Quad, Query
 
 from lod.errors import UsageError
 from lod.formats import ResultFormat
-from lod.query.results import Term, iter_solutions, write_boolean, write_solutions
+from lod.query.results import RowTerm, iter_solutions, write_boolean, write_solutions
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 EX = "http://example.org/"
 TRICKY = 'say "hi",\n\ttab\r\nand <&> \\ ]]> \u00e9\u20ac\U0001f600'
 
 VARIABLES = ["iri", "bnode", "plain", "lang", "int", "date", "tricky", "unbound"]
-ROWS: list[list[Term | None]] = [
+ROWS: list[list[RowTerm | None]] = [
     [
         NamedNode(EX + "org/1?a=1&b=2,3"),
         BlankNode("b0"),
@@ -53,20 +53,20 @@ ROWS: list[list[Term | None]] = [
 PARSEABLE = [ResultFormat.JSON, ResultFormat.XML, ResultFormat.TSV]
 
 
-def serialise(fmt: ResultFormat, variables: Sequence[str], rows: Sequence[Sequence[Term | None]]) -> bytes:
+def serialise(fmt: ResultFormat, variables: Sequence[str], rows: Sequence[Sequence[RowTerm | None]]) -> bytes:
     out = io.BytesIO()
     assert write_solutions(out, fmt, variables, rows) == len(rows)
     return out.getvalue()
 
 
-def parse_back(data: bytes, fmt: ResultFormat) -> tuple[list[str], list[list[Term | None]]]:
+def parse_back(data: bytes, fmt: ResultFormat) -> tuple[list[str], list[list[RowTerm | None]]]:
     solutions = ox.parse_query_results(data, format=getattr(QueryResultsFormat, fmt.name))
     assert isinstance(solutions, ox.QuerySolutions)
     variables = [variable.value for variable in solutions.variables]
     return variables, [[solution[name] for name in variables] for solution in solutions]
 
 
-def csv_text(term: Term | None) -> str:
+def csv_text(term: RowTerm | None) -> str:
     """What the CSV format keeps of a term."""
     if term is None:
         return ""
@@ -159,12 +159,12 @@ _NOT_XML = "".join(map(chr, [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20),
 
 @given(text=st.text(), lang=st.sampled_from([None, "en", "de-ch"]))
 def test_any_text_round_trips(text: str, lang: str | None) -> None:
-    rows: list[list[Term | None]] = [[Literal(text, language=lang), Literal(text)]]
+    rows: list[list[RowTerm | None]] = [[Literal(text, language=lang), Literal(text)]]
     for fmt in (ResultFormat.JSON, ResultFormat.TSV):
         assert parse_back(serialise(fmt, ["a", "b"], rows), fmt) == (["a", "b"], rows)
     xml = serialise(ResultFormat.XML, ["a", "b"], rows)
     clean = "".join("\ufffd" if char in _NOT_XML else char for char in text)
-    cleaned: list[list[Term | None]] = [[Literal(clean, language=lang), Literal(clean)]]
+    cleaned: list[list[RowTerm | None]] = [[Literal(clean, language=lang), Literal(clean)]]
     assert parse_back(xml, ResultFormat.XML) == (["a", "b"], cleaned)
     ns = "{http://www.w3.org/2005/sparql-results#}"
     assert [e.text or "" for e in ET.fromstring(xml).iter(ns + "literal")] == [clean, clean]
@@ -172,7 +172,7 @@ def test_any_text_round_trips(text: str, lang: str | None) -> None:
     assert table == [["a", "b"], [text, text]]
 
 
-RDF12_ROWS: list[list[Term | None]] = [
+RDF12_ROWS: list[list[RowTerm | None]] = [
     [
         Triple(NamedNode(EX + "a"), NamedNode(EX + "says"), Literal('he said "hi"\tthen left')),
         Literal("\u0645\u0631\u062d\u0628\u0627", language="ar", direction=BaseDirection.RTL),
@@ -304,7 +304,7 @@ def test_real_query_output(store: Store, fmt: ResultFormat) -> None:
 
 
 def test_large_results_are_written_in_chunks() -> None:
-    rows: list[list[Term | None]] = [
+    rows: list[list[RowTerm | None]] = [
         [NamedNode(f"{EX}org/{i}"), Literal(f"Organisation {i}", language="en")] for i in range(20_000)
     ]
     chunks = list(iter_solutions(ResultFormat.JSON, ["s", "o"], rows))
@@ -316,7 +316,7 @@ def test_large_results_are_written_in_chunks() -> None:
 
 
 def test_rows_are_consumed_lazily() -> None:
-    def rows() -> Iterator[list[Term | None]]:
+    def rows() -> Iterator[list[RowTerm | None]]:
         yield [Literal("first")]
         raise RuntimeError("the second row was never asked for")
 

@@ -21,13 +21,13 @@ from lod.rdf.store import to_oxigraph
 from lod.records.sources import read_records
 from lod.remote.client import (
     WIKIDATA_ENDPOINT,
+    AnswerCache,
     Endpoint,
     LocalRelease,
     QueryResult,
     QuerySource,
-    ResultCache,
+    RdflibTerm,
     SelectResult,
-    Term,
 )
 from lod.remote.linking import WDT, accept_proposals, propose_wikidata_links, write_proposals
 from lod.remote.runner import query_runner
@@ -56,7 +56,7 @@ def endpoint_options(function: F) -> F:
 
 
 def _endpoint(url: str, timeout: int, cache_dir: Path | None) -> Endpoint:
-    return Endpoint(url, timeout=timeout, cache=ResultCache(cache_dir) if cache_dir else None)
+    return Endpoint(url, timeout=timeout, cache=AnswerCache(cache_dir) if cache_dir else None)
 
 
 # --- lod query ----------------------------------------------------------------------------------
@@ -150,7 +150,7 @@ def table(result: SelectResult) -> str:
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
-def _cell(term: Term | None) -> str:
+def _cell(term: RdflibTerm | None) -> str:
     if term is None:
         return ""
     text = f"_:{term}" if isinstance(term, BNode) else str(term)

@@ -107,7 +107,7 @@ class Labels:
 
 
 @dataclass
-class Term:
+class ShownTerm:
     """An IRI or literal as a page shows it."""
 
     value: str
@@ -120,16 +120,16 @@ class Term:
     """What the resource says about this term when it is one of its hash parts (``#interval``)."""
 
     @classmethod
-    def of(cls, binding: dict[str, str]) -> Term:
+    def of(cls, binding: dict[str, str]) -> ShownTerm:
         return cls(binding["value"], binding["type"], binding.get("xml:lang"), binding.get("datatype"))
 
 
 @dataclass
-class Statement:
+class ShownStatement:
     """A property with its values, as one row of a page."""
 
-    property: Term
-    values: list[Term]
+    property: ShownTerm
+    values: list[ShownTerm]
 
 
 @dataclass
@@ -137,9 +137,9 @@ class Period:
     """When something held: its beginning, its end and the date it was known to hold (literals
     typed by their precision, ``xsd:gYear`` to ``xsd:date``)."""
 
-    start: Term | None = None
-    end: Term | None = None
-    as_of: Term | None = None
+    start: ShownTerm | None = None
+    end: ShownTerm | None = None
+    as_of: ShownTerm | None = None
 
 
 @dataclass
@@ -147,12 +147,12 @@ class Part:
     """A hash part of the resource (``#interval``, ``#site``, ``#address``), folded under the
     property that points at it."""
 
-    types: list[Term]
-    statements: list[Statement]
+    types: list[ShownTerm]
+    statements: list[ShownStatement]
     """What the part says, its own nested parts folded in turn."""
     period: Period | None = None
     """Set when the part is a ``time:Interval``."""
-    address: list[list[Term]] | None = None
+    address: list[list[ShownTerm]] | None = None
     """The lines of a postal address, when the part is an address or a place or site with one."""
 
 
@@ -161,11 +161,11 @@ class MembershipRow:
     """One membership, seen from one of its two sides."""
 
     iri: str
-    party: Term
+    party: ShownTerm
     """The other side: the member (on the organisation's page) or the organisation."""
-    roles: list[Term]
+    roles: list[ShownTerm]
     period: Period
-    post: Term | None
+    post: ShownTerm | None
     """The post held, when the membership is a person's tenure of a post."""
 
 
@@ -186,11 +186,11 @@ class ResourceView:
 
     iri: str
     labels: Labels
-    types: list[Term]
-    properties: list[Statement]
-    parts: dict[str, list[Statement]]
+    types: list[ShownTerm]
+    properties: list[ShownStatement]
+    parts: dict[str, list[ShownStatement]]
     """Hash parts no property of the resource points at (normally none), by their IRI."""
-    incoming: list[Statement]
+    incoming: list[ShownStatement]
     """Resources that point at this one, by the property that points; the memberships of
     :attr:`members` and :attr:`memberships` are left out here."""
     sources: list[SourceRef]
@@ -281,7 +281,7 @@ def _display_label(subject: str, out: str) -> str:
           BIND(COALESCE(?own_{v}, ?mname_{v}, ?oname_{v}) AS {out})"""
 
 
-def _own_labels(outgoing: list[Statement]) -> Labels:
+def _own_labels(outgoing: list[ShownStatement]) -> Labels:
     """The resource's names by language, from the most preferred naming property."""
     labels = Labels()
     by_property = {s.property.value: s for s in outgoing}
@@ -292,7 +292,7 @@ def _own_labels(outgoing: list[Statement]) -> Labels:
     return labels
 
 
-def _fold(statements: list[Statement], parts: dict[str, list[Statement]], folded: set[str], *,
+def _fold(statements: list[ShownStatement], parts: dict[str, list[ShownStatement]], folded: set[str], *,
           path: tuple[str, ...]) -> None:
     """Attach to each value that is a hash part what the part says, nested parts in turn."""
     for statement in statements:
@@ -307,24 +307,24 @@ def _fold(statements: list[Statement], parts: dict[str, list[Statement]], folded
             term.part = Part(types, inner, _period(types, inner), _address(inner))
 
 
-def _value(statements: list[Statement], properties: Iterable[str]) -> Term | None:
+def _value(statements: list[ShownStatement], properties: Iterable[str]) -> ShownTerm | None:
     wanted = set(properties)
     return next((s.values[0] for s in statements if s.property.value in wanted and s.values), None)
 
 
-def _instant(statements: list[Statement], prop: str) -> Term | None:
+def _instant(statements: list[ShownStatement], prop: str) -> ShownTerm | None:
     instant = _value(statements, (prop,))
     return _value(instant.part.statements, _TIME_VALUES) if instant and instant.part else None
 
 
-def _period(types: list[Term], statements: list[Statement]) -> Period | None:
+def _period(types: list[ShownTerm], statements: list[ShownStatement]) -> Period | None:
     if not any(t.value == str(TIME.Interval) for t in types):
         return None
     return Period(_instant(statements, str(TIME.hasBeginning)), _instant(statements, str(TIME.hasEnd)),
                   _instant(statements, str(TIME.inside)))
 
 
-def _address(statements: list[Statement]) -> list[list[Term]] | None:
+def _address(statements: list[ShownStatement]) -> list[list[ShownTerm]] | None:
     """Address lines of an address, or of the one address a site or place points at."""
     lines = [[term for prop in line if (term := _value(statements, (prop,)))] for line in _ADDRESS_LINES]
     lines = [line for line in lines if line]
@@ -353,22 +353,23 @@ def _memberships(select: Select, ref: str) -> tuple[list[MembershipRow], list[Me
           OPTIONAL {{ ?m <{IKZ.post}> ?post . OPTIONAL {{ ?post {_LABEL_PATH} ?postl }} }}
         }} LIMIT {MAX_MEMBERSHIP_ROWS}""")
     found: dict[tuple[str, str], MembershipRow] = {}
-    roles: dict[tuple[str, str, str], Term] = {}
+    roles: dict[tuple[str, str, str], ShownTerm] = {}
     for row in rows:
         key = (row["side"]["value"], row["m"]["value"])
         membership = found.get(key)
         if membership is None:
             membership = found[key] = MembershipRow(
-                key[1], Term.of(row["party"]), [],
-                Period(*(Term.of(row[name]) if name in row else None for name in ("start", "end", "asOf"))),
-                Term.of(row["post"]) if "post" in row else None)
+                key[1], ShownTerm.of(row["party"]), [],
+                Period(*(ShownTerm.of(row[name]) if name in row else None
+                         for name in ("start", "end", "asOf"))),
+                ShownTerm.of(row["post"]) if "post" in row else None)
         membership.party.labels.add(row.get("pl"))
         if membership.post:
             membership.post.labels.add(row.get("postl"))
         if "role" in row:
             role = roles.get((*key, row["role"]["value"]))
             if role is None:
-                role = roles[(*key, row["role"]["value"])] = Term.of(row["role"])
+                role = roles[(*key, row["role"]["value"])] = ShownTerm.of(row["role"])
                 membership.roles.append(role)
             role.labels.add(row.get("rl"))
     members = [m for (side, _), m in found.items() if side == "members"]
@@ -378,20 +379,20 @@ def _memberships(select: Select, ref: str) -> tuple[list[MembershipRow], list[Me
     return members, memberships
 
 
-def _group(rows: Iterable[Binding], *, value: str) -> list[Statement]:
+def _group(rows: Iterable[Binding], *, value: str) -> list[ShownStatement]:
     """Rows of (property, value, labels) as one statement per property, values in order."""
-    statements: dict[str, Statement] = {}
-    values: dict[tuple[str, str, str | None], Term] = {}
+    statements: dict[str, ShownStatement] = {}
+    values: dict[tuple[str, str, str | None], ShownTerm] = {}
     for row in rows:
         prop = row["p"]["value"]
         statement = statements.get(prop)
         if statement is None:
-            statement = statements[prop] = Statement(Term(prop, "uri"), [])
+            statement = statements[prop] = ShownStatement(ShownTerm(prop, "uri"), [])
         statement.property.labels.add(row.get("pl"))
         key = (prop, row[value]["value"], row[value].get("xml:lang"))
         term = values.get(key)
         if term is None:
-            term = values[key] = Term.of(row[value])
+            term = values[key] = ShownTerm.of(row[value])
             statement.values.append(term)
         term.labels.add(row.get("ol"))
     for statement in statements.values():

@@ -38,14 +38,14 @@ from lod.formats import ResultFormat
 __all__ = [
     "JsonTerm",
     "Row",
+    "RowTerm",
     "Solutions",
-    "Term",
     "iter_solutions",
     "write_boolean",
     "write_solutions",
 ]
 
-Term: TypeAlias = NamedNode | BlankNode | Literal | Triple
+RowTerm: TypeAlias = NamedNode | BlankNode | Literal | Triple
 
 
 class Row(Protocol):
@@ -56,7 +56,7 @@ class Row(Protocol):
 
     def __len__(self) -> int: ...
 
-    def __iter__(self) -> Iterator[Term | None]: ...
+    def __iter__(self) -> Iterator[RowTerm | None]: ...
 
 
 JsonTerm: TypeAlias = dict[str, str]

@@ -2,11 +2,11 @@
 
 A query goes to a :class:`QuerySource`: an :class:`Endpoint` (a remote SPARQL 1.1 endpoint, asked
 over :mod:`lod.remote.http`, with timeouts, retries when the endpoint is busy, and an optional
-on-disk :class:`ResultCache`) or a :class:`LocalRelease` (a release on disk, answered by a query
+on-disk :class:`AnswerCache`) or a :class:`LocalRelease` (a release on disk, answered by a query
 runner, :mod:`lod.query.runners`). Either gives a :class:`SelectResult`
 of rdflib terms, a ``bool`` for ASK, or an rdflib ``Graph`` for CONSTRUCT and DESCRIBE::
 
-    wikidata = Endpoint(WIKIDATA_ENDPOINT, cache=ResultCache(Path(".cache/sparql")))
+    wikidata = Endpoint(WIKIDATA_ENDPOINT, cache=AnswerCache(Path(".cache/sparql")))
     for row in wikidata.select("SELECT ?item ?population WHERE { ... }"):
         row["item"]                      # an rdflib URIRef
         row.python()["population"]       # an int
@@ -50,6 +50,7 @@ from lod.remote.query_text import QUERY_KEYWORDS, UPDATE_KEYWORDS, tokens
 
 __all__ = [
     "WIKIDATA_ENDPOINT",
+    "AnswerCache",
     "Endpoint",
     "EndpointError",
     "EndpointTimeout",
@@ -57,10 +58,9 @@ __all__ = [
     "LocalRelease",
     "QueryResult",
     "QuerySource",
-    "ResultCache",
+    "RdflibTerm",
     "SelectResult",
     "Solution",
-    "Term",
     "paged_query",
     "query_form",
     "retry_after",
@@ -71,7 +71,7 @@ log = logging.getLogger(__name__)
 
 WIKIDATA_ENDPOINT = "https://query.wikidata.org/sparql"
 
-Term: TypeAlias = URIRef | Literal | BNode
+RdflibTerm: TypeAlias = URIRef | Literal | BNode
 """A value in a result row."""
 
 RETRY_STATUSES = frozenset({429, 503})
@@ -119,7 +119,7 @@ class EndpointTimeout(FederationError):
 # --- results ------------------------------------------------------------------------------------
 
 
-def to_python(term: Term) -> object:
+def to_python(term: RdflibTerm) -> object:
     """A term as a plain Python value: an IRI or blank node as ``str``, a literal as its value
     (``int``, ``Decimal``, ``date``, ``bool``, …), or its lexical form when rdflib has no Python
     type for it (``xsd:gYear``, unknown datatypes, ill-typed values)."""
@@ -129,17 +129,17 @@ def to_python(term: Term) -> object:
     return str(term)
 
 
-class Solution(Mapping[str, Term]):
+class Solution(Mapping[str, RdflibTerm]):
     """One row of a SELECT result: each bound variable (without ``?``) and its term.
 
     Unbound variables are absent: ``row.get("x")`` is None for them."""
 
     __slots__ = ("_terms",)
 
-    def __init__(self, terms: Mapping[str, Term]) -> None:
+    def __init__(self, terms: Mapping[str, RdflibTerm]) -> None:
         self._terms = dict(terms)
 
-    def __getitem__(self, name: str) -> Term:
+    def __getitem__(self, name: str) -> RdflibTerm:
         return self._terms[name]
 
     def __iter__(self) -> Iterator[str]:
@@ -193,7 +193,7 @@ def query_form(query: str) -> str:
     raise UsageError("not a SPARQL query: found none of SELECT, ASK, CONSTRUCT, DESCRIBE")
 
 
-def _term(value: object, source: str) -> Term:
+def _term(value: object, source: str) -> RdflibTerm:
     if isinstance(value, URIRef | Literal | BNode):
         return value
     raise FederationError(f"{source} answered with a value that is not an RDF term: {value!r}")
@@ -392,7 +392,7 @@ class Endpoint(QuerySource):
     seconds is given up on. With a ``cache``, an answer once received is not fetched again."""
 
     def __init__(self, url: str, *, timeout: int = 60, retries: int = 3, backoff: float = 1.0,
-                 max_wait: float = 120.0, cache: ResultCache | None = None,
+                 max_wait: float = 120.0, cache: AnswerCache | None = None,
                  user_agent: str | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -477,7 +477,7 @@ class Endpoint(QuerySource):
 # --- the cache ----------------------------------------------------------------------------------
 
 
-class ResultCache:
+class AnswerCache:
     """Answers kept on disk, one file per endpoint, result kind and query text.
 
     ``max_age`` (seconds) makes older answers count as missing; None keeps them until removed.

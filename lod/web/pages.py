@@ -5,7 +5,14 @@ from __future__ import annotations
 from flask import Response, render_template, request
 
 from lod.formats import SERVED_RDF_FORMATS
-from lod.query.describe import LABEL_PROPERTIES, MembershipRow, ResourceView, Statement, Term, describe
+from lod.query.describe import (
+    LABEL_PROPERTIES,
+    MembershipRow,
+    ResourceView,
+    ShownStatement,
+    ShownTerm,
+    describe,
+)
 from lod.vocab import DCTERMS, SCHEMA, SKOS, XSD
 from lod.web.context import lod_context
 
@@ -83,7 +90,7 @@ def readable_date(value: str, datatype: str | None, language: str) -> str:
     return value
 
 
-def is_date(term: Term) -> bool:
+def is_date(term: ShownTerm) -> bool:
     return term.kind == "literal" and term.datatype in (str(XSD.date), str(XSD.gYearMonth), str(XSD.gYear))
 
 
@@ -99,7 +106,7 @@ def resource_page(iri: str, *, path: str) -> Response:
     view = describe(context.select, iri)
     language = page_language()
 
-    def href(term: Term) -> str | None:
+    def href(term: ShownTerm) -> str | None:
         if term.kind != "uri":
             return None
         if term.value.startswith(iri + "#"):
@@ -138,7 +145,7 @@ def _other_labels(view: ResourceView, language: str) -> list[tuple[str, str]]:
     return [(lang, text) for lang, text in view.labels.by_language.items() if text != title]
 
 
-def _without_title(view: ResourceView) -> list[Statement]:
+def _without_title(view: ResourceView) -> list[ShownStatement]:
     """The properties without the names the heading shows already."""
     shown = set(view.labels.by_language.items())
     kept = []
@@ -147,25 +154,25 @@ def _without_title(view: ResourceView) -> list[Statement]:
             values = [t for t in statement.values
                       if t.kind != "literal" or (t.language or "", t.value) not in shown]
             if values:
-                kept.append(Statement(statement.property, values))
+                kept.append(ShownStatement(statement.property, values))
         else:
             kept.append(statement)
     return kept
 
 
-def _ordered(statements: list[Statement], language: str) -> list[Statement]:
+def _ordered(statements: list[ShownStatement], language: str) -> list[ShownStatement]:
     """Statements in reading order: names and descriptions first, then by label; within one,
     values in the page's language first."""
-    def key(statement: Statement) -> tuple[int, str]:
+    def key(statement: ShownStatement) -> tuple[int, str]:
         prop = statement.property
         rank = _FIRST.index(prop.value) if prop.value in _FIRST else len(_FIRST)
         return rank, (prop.labels.best(language) or _short(prop.value)).casefold()
 
-    def value_key(term: Term) -> tuple[bool, bool, str]:
+    def value_key(term: ShownTerm) -> tuple[bool, bool, str]:
         return (term.kind != "uri", term.language not in (None, language),
                 (term.labels.best(language) or term.value).casefold())
 
-    return [Statement(s.property, sorted(s.values, key=value_key)) for s in sorted(statements, key=key)]
+    return [ShownStatement(s.property, sorted(s.values, key=value_key)) for s in sorted(statements, key=key)]
 
 
 def _sorted_rows(rows: list[MembershipRow], language: str) -> list[MembershipRow]:

@@ -16,15 +16,15 @@ file and sent from there, so a graph is never held in memory.
 from __future__ import annotations
 
 import http.client
-import json
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Any, cast
+from typing import IO, cast
 from urllib.parse import quote, urlencode
 
 from lod.errors import LodError, UsageError
+from lod.query.results import JsonTerm, Solutions
 from lod.remote.http import Credentials, Exchange, HttpClient, NoAnswer, error_text, public, read_some
 from lod.settings import Settings
 from lod.vocab import DCAT
@@ -162,20 +162,18 @@ class RemoteStore:
 
     # --- operations -------------------------------------------------------------------------
 
-    def select(self, query: str) -> list[dict[str, Any]]:
-        """The bindings of a small SELECT, as SPARQL JSON."""
+    def select(self, query: str) -> list[dict[str, JsonTerm]]:
+        """The solutions of a small SELECT, as SPARQL JSON reads them (:class:`Solutions`)."""
         body = urlencode({"query": query}).encode()
         with self.request("POST", self.query_url, body=body, headers={
                 "Content-Type": "application/x-www-form-urlencoded", "Accept": RESULTS_JSON}) as response:
             if response.status != 200:
                 raise self.failure(response, self.query_url, "answering a query")
             try:
-                document = json.loads(response.read())
-            except (ValueError, OSError, http.client.HTTPException) as failure:
+                return Solutions.from_json(response.read()).rows
+            except (ValueError, KeyError, TypeError, OSError, http.client.HTTPException) as failure:
                 raise RemoteStoreError(f"the remote store at {public(self.query_url)} sent an answer "
-                                       f"that is not SPARQL JSON results: {failure}") from None
-        rows: list[dict[str, Any]] = document["results"]["bindings"]
-        return rows
+                                       f"that is not SPARQL JSON results: {failure!r}") from None
 
     def update(self, operation: str) -> None:
         """Run one SPARQL 1.1 Update request."""

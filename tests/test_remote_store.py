@@ -33,7 +33,8 @@ from SPARQLWrapper import JSON, N3, SPARQLWrapper
 from werkzeug.test import TestResponse
 
 from lod.errors import UsageError
-from lod.query.executor import Overloaded, QueryRequest
+from lod.query.evaluate import QueryRequest
+from lod.query.executor import Overloaded
 from lod.query.planner import Engine
 from lod.query.prepare import QueryPreparer
 from lod.rdf.store import ONTOLOGY_GRAPH, open_store

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lod.errors import InputError
-from lod.query.executor import QueryRequest
+from lod.query.evaluate import QueryRequest
 from lod.query.results import Solutions
 from lod.query.stored import ParameterError, StoredQuery, bundled_queries, read_stored_query
 from lod.release.publish import build_release, open_release

@@ -11,7 +11,7 @@ import pyoxigraph as ox
 import pytest
 from flask.testing import FlaskClient
 
-from lod.query.executor import QueryLimits, QueryOutcome, QueryRequest
+from lod.query.evaluate import QueryLimits, QueryOutcome, QueryRequest
 from lod.query.prepare import QueryPreparer
 from lod.query.runners import InProcessQueries
 from lod.release.publish import Release

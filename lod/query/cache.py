@@ -7,7 +7,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 
-from lod.query.executor import QueryOutcome, QueryRequest
+from lod.query.evaluate import QueryOutcome, QueryRequest
 
 
 def request_key(release_id: str, request: QueryRequest) -> str:

@@ -19,7 +19,8 @@ from typing import Protocol
 import pyoxigraph as ox
 
 from lod.formats import RdfFormat
-from lod.query.executor import ExecutorPool, QueryLimits, QueryOutcome, QueryRequest, prepare_and_evaluate
+from lod.query.evaluate import QueryLimits, QueryOutcome, QueryRequest, prepare_and_evaluate
+from lod.query.executor import ExecutorPool
 from lod.query.prepare import QueryPreparer
 from lod.rdf.store import load_in_memory, open_store
 from lod.release.publish import Release

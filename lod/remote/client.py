@@ -41,7 +41,7 @@ from rdflib.query import Result
 
 from lod.errors import LodError, UsageError
 from lod.formats import RdfFormat, ResultFormat
-from lod.query.executor import QueryLimits, QueryRequest
+from lod.query.evaluate import QueryLimits, QueryRequest
 from lod.query.prepare import QueryPreparer
 from lod.query.runners import InProcessQueries, QueryRunner
 from lod.release.publish import open_release

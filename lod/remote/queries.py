@@ -5,7 +5,7 @@ the vocabulary as the local store's default graph does, as its ``default-graph-u
 that release and nothing else the store holds. One difference remains: a query may not use
 ``GRAPH`` (see below), so the vocabulary is not a named graph there; ``default-graph-uri=ikz:`` is
 mapped to the vocabulary's remote graph, ``{base_iri}release/{id}/vocabulary``. The answer is
-parsed as it arrives and serialised by :func:`lod.query.executor.evaluate`, the local endpoint's
+parsed as it arrives and serialised by :func:`lod.query.evaluate.evaluate`, the local endpoint's
 own code: the same formats and negotiation, the same ``406``, the same ``max_rows`` cut and spool.
 
 Bounded like the local endpoint: ``query_slots`` queries at once per process (then ``503`` with
@@ -36,7 +36,8 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 
 from lod.formats import RdfFormat, ResultFormat
-from lod.query.executor import Overloaded, QueryOutcome, QueryRequest, error, evaluate
+from lod.query.evaluate import QueryOutcome, QueryRequest, error, evaluate
+from lod.query.executor import Overloaded
 from lod.query.prepare import QueryInvalid, QueryPreparer, QueryRefused
 from lod.rdf.store import ONTOLOGY_GRAPH
 from lod.release.publish import Release
@@ -138,7 +139,7 @@ def _boolean(answer: Any, url: str) -> Any:
 
 class _RemoteDataset:
     """A release's graphs on the remote store, asked as a pyoxigraph ``Store`` is asked by
-    :func:`lod.query.executor.evaluate` (its ``query`` method, with the same dataset options), so
+    :func:`lod.query.evaluate.evaluate` (its ``query`` method, with the same dataset options), so
     the local endpoint's serialisation applies unchanged."""
 
     def __init__(self, owner: RemoteQueries, graphs: ReleaseGraphs, form: str) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 
 from lod.errors import UsageError
-from lod.query.executor import ExecutorPool, QueryLimits
+from lod.query.evaluate import QueryLimits
+from lod.query.executor import ExecutorPool
 from lod.query.gateway import FederationPolicy
 from lod.query.planner import Engine
 from lod.query.prepare import QueryPreparer

@@ -13,7 +13,7 @@ from rdflib import Graph
 
 from lod.errors import LodError
 from lod.query.cache import ResultCache, request_key
-from lod.query.executor import QueryOutcome, QueryRequest
+from lod.query.evaluate import QueryOutcome, QueryRequest
 from lod.query.results import JsonTerm, Solutions
 from lod.query.runners import LocalQueries, QueryRunner
 from lod.release.metadata import service_description

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, request
 from lod.formats import SERVED_RDF_FORMATS, RdfFormat
 from lod.negotiation import negotiate
 from lod.query.describe import by_key_query, document_query, exists_query
-from lod.query.executor import QueryRequest
+from lod.query.evaluate import QueryRequest
 from lod.vocab import IKZ
 from lod.web import pages
 from lod.web.context import lod_context

@@ -18,7 +18,7 @@ from werkzeug.http import quote_etag
 
 from lod.formats import SERVED_RDF_FORMATS, ResultFormat, content_type
 from lod.negotiation import negotiate
-from lod.query.executor import QueryOutcome, QueryRequest
+from lod.query.evaluate import QueryOutcome, QueryRequest
 from lod.query.prepare import READ_ONLY, QueryInvalid, QueryRefused
 from lod.query.results import Solutions
 from lod.query.stored import bundled_queries

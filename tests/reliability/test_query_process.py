@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from lod.query.executor import QueryExecutor, QueryLimits, QueryRequest
+from lod.query.evaluate import QueryLimits, QueryRequest
+from lod.query.executor import QueryExecutor
 from lod.query.prepare import QueryPreparer
 from lod.release.publish import open_release
 from lod.settings import Settings

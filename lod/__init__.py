@@ -25,7 +25,8 @@ from lod.records.model import (
     check_dataset,
 )
 from lod.records.sources import read_records
-from lod.release.publish import Release, build_release, open_release
+from lod.release.layout import Release, open_release
+from lod.release.publish import build_release
 from lod.schemes import load_schemes
 from lod.settings import Settings
 from lod.validation.pipeline import CheckedData, check_records

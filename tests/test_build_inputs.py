@@ -12,7 +12,8 @@ import pytest
 
 from lod import InputError
 from lod.rdf.store import open_store
-from lod.release.publish import CURRENT, NotPublishable, Release, build_release, open_release
+from lod.release.layout import CURRENT, Release, open_release
+from lod.release.publish import NotPublishable, build_release
 from lod.settings import Settings
 
 from .conftest import FIXTURES

@@ -23,7 +23,8 @@ from rdflib.namespace import XSD
 from lod import read_records
 from lod.rdf.mapping import number_literal
 from lod.records.model import Cooperation, Dataset, Event, Person, Record, Source, Statement
-from lod.release.publish import build_release, open_release
+from lod.release.layout import open_release
+from lod.release.publish import build_release
 from lod.settings import Settings
 
 from .conftest import ROOT, SHARED

@@ -12,7 +12,7 @@ import pyoxigraph as ox
 import pytest
 
 from lod.rdf.store import open_store, select
-from lod.release.publish import open_release
+from lod.release.layout import open_release
 
 from .conftest import ServerFactory
 

@@ -17,7 +17,7 @@ import pytest
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 
 from lod.rdf.store import ONTOLOGY_GRAPH, open_store
-from lod.release.publish import open_release
+from lod.release.layout import open_release
 
 from .conftest import ServerFactory, free_port, wait_until_healthy
 

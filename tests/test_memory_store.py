@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lod.release.publish import open_release
+from lod.release.layout import open_release
 from lod.settings import Settings
 from lod.web import create_app
 

@@ -15,25 +15,18 @@ import pytest
 from lod import InputError
 from lod.rdf.store import ONTOLOGY_GRAPH, load_in_memory, open_store
 from lod.release import publish as publish_module
-from lod.release.publish import (
-    CURRENT,
-    NotPublishable,
-    ReleaseError,
-    build_release,
-    load_release,
-    open_release,
-    verify_checksums,
-)
+from lod.release.layout import CURRENT, Release, ReleaseError, load_release, open_release, verify_checksums
+from lod.release.publish import NotPublishable, build_release
 from lod.settings import Settings
 
 from .conftest import FIXTURES
 
 
-def build(data: Path, release_dir: Path, **options: object) -> publish_module.Release:
+def build(data: Path, release_dir: Path, **options: object) -> Release:
     return build_release(data, settings=Settings(release_dir=release_dir), allow_warnings=True, **options)
 
 
-def store_quads(release: publish_module.Release, *, default_only: bool) -> set[str]:
+def store_quads(release: Release, *, default_only: bool) -> set[str]:
     """What the dumps hold: the data in the default graph (which queries see with every named
     graph's triples merged into it), and with ``default_only`` false the named graphs too."""
     store = open_store(release.store_path)

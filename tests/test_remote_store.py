@@ -38,7 +38,8 @@ from lod.query.executor import Overloaded
 from lod.query.planner import Engine
 from lod.query.prepare import QueryPreparer
 from lod.rdf.store import ONTOLOGY_GRAPH, open_store
-from lod.release.publish import CURRENT, Release, ReleaseError, build_release, open_release
+from lod.release.layout import CURRENT, Release, ReleaseError, open_release
+from lod.release.publish import build_release
 from lod.remote.publish import _Upload, build_release_remote
 from lod.remote.queries import RemoteQueries
 from lod.remote.store import ReleaseGraphs, RemoteStore, control_graph

@@ -15,7 +15,8 @@ from lod.errors import InputError
 from lod.query.evaluate import QueryRequest
 from lod.query.results import Solutions
 from lod.query.stored import ParameterError, StoredQuery, bundled_queries, read_stored_query
-from lod.release.publish import build_release, open_release
+from lod.release.layout import open_release
+from lod.release.publish import build_release
 from lod.remote.runner import query_runner
 from lod.settings import Settings
 

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from lod.query.evaluate import QueryLimits, QueryOutcome, QueryRequest
 from lod.query.prepare import QueryPreparer
 from lod.query.runners import InProcessQueries
-from lod.release.publish import Release
+from lod.release.layout import Release
 from lod.settings import Settings
 from lod.web import create_app
 

@@ -14,7 +14,8 @@ from lod.errors import InputError, LodError
 from lod.files import write_atomically
 from lod.formats import RdfFormat
 from lod.records.sources import read_records
-from lod.release.publish import CURRENT, NotPublishable, Release, ReleaseError, build_release, open_release
+from lod.release.layout import CURRENT, Release, ReleaseError, open_release
+from lod.release.publish import NotPublishable, build_release
 from lod.remote.publish import build_release_remote, check_served
 from lod.settings import Settings
 from lod.validation.pipeline import ENGINES, CheckedData, check_records

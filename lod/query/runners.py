@@ -23,7 +23,7 @@ from lod.query.evaluate import QueryLimits, QueryOutcome, QueryRequest, prepare_
 from lod.query.executor import ExecutorPool
 from lod.query.prepare import QueryPreparer
 from lod.rdf.store import load_in_memory, open_store
-from lod.release.publish import Release
+from lod.release.layout import Release
 
 __all__ = ["InProcessQueries", "LocalQueries", "QueryRunner"]
 

@@ -14,7 +14,7 @@ import gc
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -25,12 +25,21 @@ _tasks: Sequence[Callable[[Any], Any]] = ()
 _resource: Any = None
 
 
-def run_parallel(tasks: Sequence[Callable[[Any], T]], resource: Any, *,
-                 meanwhile: Callable[[], object] | None = None, processes: int | None = None) -> list[T]:
-    """Each task's result, in order; every task is called with ``resource``, which the processes
-    inherit. Tasks start in the order given, so put the long ones first. ``meanwhile`` runs in
-    this process once the others are forked: the place for RocksDB, which a forked process cannot
-    use once its parent has. An exception in a task is raised here, after the others were stopped."""
+def run_parallel(groups: Mapping[str, Sequence[Callable[[Any], Any]]], resource: Any, *,
+                 meanwhile: Callable[[], object] | None = None, processes: int | None = None,
+                 ) -> dict[str, list[Any]]:
+    """Each group's results, in the order of its tasks; every task is called with ``resource``,
+    which the processes inherit. Tasks start in the order given, so put the long ones first.
+    ``meanwhile`` runs in this process once the others are forked: the place for RocksDB, which a
+    forked process cannot use once its parent has. An exception in a task is raised here, after
+    the others were stopped."""
+    results = iter(_run([task for tasks in groups.values() for task in tasks], resource,
+                        meanwhile=meanwhile, processes=processes))
+    return {name: [next(results) for _ in tasks] for name, tasks in groups.items()}
+
+
+def _run(tasks: Sequence[Callable[[Any], T]], resource: Any, *, meanwhile: Callable[[], object] | None,
+         processes: int | None) -> list[T]:
     global _tasks, _resource
     count = min(len(tasks), processes or len(os.sched_getaffinity(0)))
     if count < 1:

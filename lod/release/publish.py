@@ -18,7 +18,6 @@ import errno
 import fcntl
 import gc
 import gzip
-import hashlib
 import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
@@ -33,21 +32,20 @@ from typing import IO, Any, cast
 import pyoxigraph as ox
 from rdflib import Graph
 
-from lod.errors import LodError, UsageError
+from lod.errors import LodError
 from lod.formats import RdfFormat
 from lod.rdf.inputs import load_rdf, split_inputs
 from lod.rdf.mapping import record_iris, triples
 from lod.rdf.store import (
     ONTOLOGY_GRAPH,
-    StoreError,
     create_store,
     merge_into_default,
-    open_store,
     select,
     to_oxigraph,
 )
 from lod.records.model import Dataset
 from lod.records.sources import read_records
+from lod.release.layout import BUILDS, CURRENT, Release, ReleaseError, sha256_of
 from lod.release.manifest import DumpFile, Manifest
 from lod.release.metadata import Publisher, catalog_graph, void_graph
 from lod.release.parallel import run_parallel
@@ -57,16 +55,7 @@ from lod.validation.compiler import bundled_shapes, report_of, validate_store_pa
 from lod.validation.report import format_text, trace
 from lod.vocab import PREFIXES
 
-CURRENT = "current"
-BUILDS = "builds"
-
 Progress = Callable[[str], None]
-
-
-class ReleaseError(LodError):
-    """A release cannot be built, or a release directory is not a complete release."""
-
-    status = 503
 
 
 class NotPublishable(LodError):
@@ -98,24 +87,6 @@ DUMPS = (
     DumpSpec(RdfFormat.JSONLD, gzipped=False, all_graphs=False),
 )
 """The data (default graph) as Turtle, N-Triples and JSON-LD; with the vocabulary as N-Quads."""
-
-
-@dataclass(frozen=True)
-class Release:
-    """A complete build on disk."""
-
-    path: Path
-    manifest: Manifest
-
-    @property
-    def store_path(self) -> Path:
-        return self.path / "store"
-
-    def dump_path(self, name: str) -> Path | None:
-        """The path of a dump by its file name, or None: never a path outside the release."""
-        if any(d.name == name for d in self.manifest.dumps):
-            return self.path / "dumps" / name
-        return None
 
 
 # --- building -----------------------------------------------------------------------------
@@ -156,15 +127,16 @@ def build_release(inputs: Path | Sequence[Path], *, settings: Settings, allow_wa
             # statistics are all written from this store in memory, by processes that share it.
             dumps_dir, stem = partial / "dumps", settings.dataset_name
             dumps_dir.mkdir()
-            tasks: list[Callable[[ox.Store], Any]] = [
-                *(partial_call(_write_dump, spec, dumps_dir, stem) for spec in DUMPS),
-                partial_call(_statistics, base_iri=settings.base_iri),
-                *(partial_call(validate_store_part, compiled=compiled, part=part) for part in parts)]
+            tasks: dict[str, list[Callable[[ox.Store], Any]]] = {
+                "dumps": [partial_call(_write_dump, spec, dumps_dir, stem) for spec in DUMPS],
+                "statistics": [partial_call(_statistics, base_iri=settings.base_iri)],
+                "validation": [partial_call(validate_store_part, compiled=compiled, part=part)
+                               for part in parts]}
             write_store = partial_call(_write_store, partial / "store", memory)
             results = run_parallel(tasks, memory, meanwhile=write_store)
             del memory
-            dumps, stats = tuple(results[:len(DUMPS)]), results[len(DUMPS)]
-            report = report_of(results[len(DUMPS) + 1:], compiled)
+            dumps, [stats] = tuple(results["dumps"]), results["statistics"]
+            report = report_of(results["validation"], compiled)
             if not report.passes(strict=not allow_warnings):
                 findings = trace(report, record_iris(dataset, base_iri=settings.base_iri))
                 raise NotPublishable(format_text(findings))
@@ -252,15 +224,7 @@ def _write_dump(spec: DumpSpec, directory: Path, stem: str, store: ox.Store) -> 
         else:
             store.dump(raw, **options)
     return DumpFile(name=name, format=spec.format, gzipped=spec.gzipped, size=path.stat().st_size,
-                    sha256=_sha256(path))
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+                    sha256=sha256_of(path))
 
 
 def _number(store: ox.Store, query: str) -> int:
@@ -369,48 +333,3 @@ def _prune(root: Path, *, keep: int) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-# --- opening ------------------------------------------------------------------------------
-
-
-def open_release(release_dir: Path, *, check_store: bool = True) -> Release:
-    """The release ``current`` points to, checked to be complete: manifest, dumps and store.
-
-    Raises :class:`ReleaseError` with what is wrong when it is missing, partial or corrupt."""
-    link = release_dir / CURRENT
-    if not link.exists():
-        raise ReleaseError(f"no release in {release_dir}: run `lod build` first")
-    path = link.resolve()
-    return load_release(path, check_store=check_store)
-
-
-def load_release(path: Path, *, check_store: bool = True) -> Release:
-    """Check and open the build at ``path``; ``check_store`` also opens the store and counts it.
-
-    Server workers leave the store to their query processes: a RocksDB handle opened in a worker
-    thread crashes the worker as it exits."""
-    try:
-        manifest = Manifest.from_json((path / "manifest.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReleaseError(f"{path} is not a complete release: manifest.json is missing") from None
-    except (ValueError, KeyError, TypeError, UsageError) as error:
-        raise ReleaseError(f"{path}/manifest.json is corrupt: {error}") from None
-    for dump in manifest.dumps:
-        file = path / "dumps" / dump.name
-        if not file.is_file() or file.stat().st_size != dump.size:
-            raise ReleaseError(f"{path} is corrupt: dump {dump.name} is missing or has the wrong size")
-    if not check_store:
-        return Release(path, manifest)
-    try:
-        triples = _number(open_store(path / "store"), "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
-    except (StoreError, OSError) as error:
-        raise ReleaseError(f"{path} is corrupt: {error}") from None
-    if triples != manifest.served_triples:
-        raise ReleaseError(f"{path} is corrupt: the store holds {triples} triples, "
-                           f"the manifest says {manifest.served_triples}")
-    return Release(path, manifest)
-
-
-def verify_checksums(release: Release) -> list[str]:
-    """Dumps whose SHA-256 differs from the manifest's (reads every dump; for ``lod verify``)."""
-    return [d.name for d in release.manifest.dumps
-            if _sha256(release.path / "dumps" / d.name) != d.sha256]

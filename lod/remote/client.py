@@ -44,7 +44,7 @@ from lod.formats import RdfFormat, ResultFormat
 from lod.query.evaluate import QueryLimits, QueryRequest
 from lod.query.prepare import QueryPreparer
 from lod.query.runners import InProcessQueries, QueryRunner
-from lod.release.publish import open_release
+from lod.release.layout import open_release
 from lod.remote.http import HttpClient, NoAnswer, error_text, read_some
 from lod.remote.query_text import QUERY_KEYWORDS, UPDATE_KEYWORDS, tokens
 

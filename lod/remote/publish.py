@@ -22,8 +22,9 @@ import pyoxigraph as ox
 from lod.errors import UsageError
 from lod.formats import RdfFormat
 from lod.rdf.store import ONTOLOGY_GRAPH, StoreError, open_store
+from lod.release.layout import BUILDS, CURRENT, Release, ReleaseError
 from lod.release.manifest import Manifest
-from lod.release.publish import BUILDS, CURRENT, Progress, Release, ReleaseError, build_release
+from lod.release.publish import Progress, build_release
 from lod.remote.http import public
 from lod.remote.store import ReleaseGraphs, RemoteStore, RemoteStoreError
 from lod.settings import Settings
@@ -36,7 +37,7 @@ def build_release_remote(inputs: Path | Sequence[Path], *, settings: Settings, a
     """Build ``inputs`` as a new release, published to the remote store before it is switched in.
 
     Raises what :func:`~lod.release.publish.build_release` raises, and
-    :class:`~lod.release.publish.ReleaseError` when the remote store does not take the release;
+    :class:`~lod.release.layout.ReleaseError` when the remote store does not take the release;
     then the release served before stays served, locally and remotely."""
     remote = RemoteStore.from_settings(settings)
     if remote is None:

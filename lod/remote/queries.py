@@ -40,7 +40,7 @@ from lod.query.evaluate import QueryOutcome, QueryRequest, error, evaluate
 from lod.query.executor import Overloaded
 from lod.query.prepare import QueryInvalid, QueryPreparer, QueryRefused
 from lod.rdf.store import ONTOLOGY_GRAPH
-from lod.release.publish import Release
+from lod.release.layout import Release
 from lod.remote.client import retry_after
 from lod.remote.http import Exchange, public
 from lod.remote.store import ReleaseGraphs, RemoteStore, RemoteStoreError, RemoteTimeout

@@ -12,11 +12,11 @@ from flask import Flask, Response, abort, request
 from jinja2 import DictLoader
 
 from lod.query.runners import QueryRunner
-from lod.release.publish import Release
+from lod.release.layout import CurrentRelease, Release
 from lod.remote.runner import query_runner
 from lod.settings import Settings
 from lod.web import catalog, downloads, errors, linked_data, sparql
-from lod.web.context import LodContext, ReleaseHolder
+from lod.web.context import LodContext
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, release: Release | None = None,
         MAX_FORM_MEMORY_SIZE=body_limit,
         JSON_AS_ASCII=False,
     )
-    app.extensions["lod"] = LodContext(settings, ReleaseHolder(settings.release_dir, fixed=release),
+    app.extensions["lod"] = LodContext(settings, CurrentRelease(settings.release_dir, fixed=release),
                                        queries or query_runner(settings))
     errors.register(app)
     for blueprint in (sparql.blueprint, linked_data.blueprint, downloads.blueprint, catalog.blueprint):

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import logging
-import os
-import threading
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 from flask import Flask, current_app
 from rdflib import Graph
@@ -16,42 +13,12 @@ from lod.query.cache import ResultCache, request_key
 from lod.query.evaluate import QueryOutcome, QueryRequest
 from lod.query.results import JsonTerm, Solutions
 from lod.query.runners import LocalQueries, QueryRunner
+from lod.release.layout import CurrentRelease
 from lod.release.metadata import service_description
-from lod.release.publish import CURRENT, Release, describe_release, load_release, open_release
+from lod.release.publish import describe_release
 from lod.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class ReleaseHolder:
-    """The release to serve. It follows the ``current`` link, so a new build is picked up on the
-    next request; requests already answering go on with the release they started with."""
-
-    release_dir: Path
-    fixed: Release | None = None
-    _release: Release | None = None
-    _target: str | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _link: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._link = str(self.release_dir / CURRENT)
-
-    def get(self) -> Release:
-        if self.fixed is not None:
-            return self.fixed
-        try:  # once per request: one system call on a path made once
-            target: str | None = os.readlink(self._link)
-        except OSError:  # no link (yet): the release directory itself, or an error that says why
-            target = None
-        with self._lock:
-            if self._release is None or target != self._target:
-                # `lod serve` checked the store before starting; the query processes open it.
-                self._release = (open_release(self.release_dir, check_store=False) if target is None
-                                 else load_release((self.release_dir / target).resolve(), check_store=False))
-                self._target = target
-            return self._release
 
 
 @dataclass
@@ -74,7 +41,7 @@ class QueryFailed(LodError):
 class LodContext:
     """Per-process state of the app; each executor's child process is started on first use."""
 
-    def __init__(self, settings: Settings, releases: ReleaseHolder, queries: QueryRunner) -> None:
+    def __init__(self, settings: Settings, releases: CurrentRelease, queries: QueryRunner) -> None:
         self.settings = settings
         self.releases = releases
         self.queries = queries

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from lod.release.publish import BUILDS, build_release, open_release, verify_checksums
+from lod.release.layout import BUILDS, open_release, verify_checksums
+from lod.release.publish import build_release
 from lod.settings import Settings
 
 from ..conftest import FIXTURES, ServerFactory

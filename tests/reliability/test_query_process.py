@@ -14,7 +14,7 @@ import pytest
 from lod.query.evaluate import QueryLimits, QueryRequest
 from lod.query.executor import QueryExecutor
 from lod.query.prepare import QueryPreparer
-from lod.release.publish import open_release
+from lod.release.layout import open_release
 from lod.settings import Settings
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"

@@ -19,34 +19,13 @@ from lod.vocab import IKZ
 from lod.web import pages
 from lod.web.context import lod_context
 from lod.web.errors import error_response
+from lod.web.paths import iri_of, local_path
 from lod.web.rdf_response import rdf_media_types
 from lod.web.sparql import outcome_response
 
 blueprint = Blueprint("linked_data", __name__)
 
-_SAFE_PATH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*(?:/[A-Za-z0-9][A-Za-z0-9._~-]*)*")
-"""Paths that can be part of a minted IRI; anything else (quotes, '>', '..') is not one of ours."""
-
 _EXTENSIONS = {**{f.extension: f.media_type for f in SERVED_RDF_FORMATS}, ".html": "text/html"}
-
-
-def iri_of(path: str) -> str | None:
-    """The IRI a local path stands for: ``organisation/kgst`` or ``def/topic/open-source``."""
-    if path != "def" and not _SAFE_PATH.fullmatch(path):
-        return None
-    if path == "def" or path.startswith("def/"):
-        return str(IKZ) + path[len("def/"):]
-    return f"{lod_context().settings.base_iri}id/{path}"
-
-
-def local_path(iri: str) -> str | None:
-    """Where a published IRI is answered on this server, or None for other IRIs."""
-    base = lod_context().settings.base_iri
-    if iri.startswith(f"{base}id/"):
-        return "/id/" + iri[len(base) + 3:]
-    if iri.startswith(str(IKZ)):
-        return "/def/" + iri[len(str(IKZ)):]
-    return None
 
 
 def _exists(iri: str) -> bool:

@@ -15,6 +15,7 @@ from lod.query.describe import (
 )
 from lod.vocab import DCTERMS, SCHEMA, SKOS, XSD
 from lod.web.context import lod_context
+from lod.web.paths import local_path
 
 LANGUAGES = ("de", "en")
 
@@ -100,8 +101,6 @@ def any_dated(rows: list[MembershipRow]) -> bool:
 
 
 def resource_page(iri: str, *, path: str) -> Response:
-    from lod.web.linked_data import local_path  # the routes import this module
-
     context = lod_context()
     view = describe(context.select, iri)
     language = page_language()

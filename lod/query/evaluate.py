@@ -15,7 +15,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, Protocol, cast
 
 import pyoxigraph as ox
 
@@ -187,7 +187,14 @@ def _by_accept(accept: str | None, offered: tuple[_Format, ...]) -> _Format | No
     return candidates[chosen] if chosen else None
 
 
-def evaluate(store: ox.Store, request: QueryRequest, *, max_rows: int, max_bytes: int, spool_dir: str,
+class Queryable(Protocol):
+    """What answers a query as a pyoxigraph ``Store`` does: an Oxigraph store, or a release's graphs
+    in a remote store (:mod:`lod.remote.queries`)."""
+
+    def query(self, query: str, *, default_graph: Any = ..., named_graphs: Any = ...) -> Any: ...
+
+
+def evaluate(store: Queryable, request: QueryRequest, *, max_rows: int, max_bytes: int, spool_dir: str,
              gateway: ServiceGateway | None = None) -> QueryOutcome:
     """Evaluate one query against ``store`` and serialise its result (runs in the child).
 
@@ -203,7 +210,7 @@ def evaluate(store: ox.Store, request: QueryRequest, *, max_rows: int, max_bytes
         return error(502, gateway.failure() or "a SERVICE call failed")
 
 
-def _evaluate(store: ox.Store, request: QueryRequest, *, max_rows: int, max_bytes: int, spool_dir: str,
+def _evaluate(store: Queryable, request: QueryRequest, *, max_rows: int, max_bytes: int, spool_dir: str,
               ) -> QueryOutcome:
     options: dict[str, Any] = {}
     try:

@@ -100,7 +100,7 @@ class RemoteQueries:
         # Each query spools into a directory of its own, removed with whatever a failure left.
         directory = tempfile.mkdtemp(prefix="lod-remote-", dir=self.spool_dir)
         try:
-            outcome = evaluate(cast(ox.Store, dataset), request, max_rows=self.max_rows,
+            outcome = evaluate(dataset, request, max_rows=self.max_rows,
                                max_bytes=self.max_bytes, spool_dir=directory)
             if outcome.path is not None:
                 kept = os.path.join(self.spool_dir, os.path.basename(outcome.path))

@@ -500,6 +500,9 @@ def run_lod(*args: str) -> subprocess.CompletedProcess[str]:
     (["--format", "csv", CONSTRUCT_AGS], "--format csv is for SELECT and ASK"),
     (["SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"], "HTTP 403: SERVICE"),
     (["DROP ALL"], "read-only"),
+    (["--explain", "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"],
+     "the query would not run (HTTP 403): SERVICE"),
+    (["--explain", "--endpoint", "http://127.0.0.1:9/sparql", SELECT_AGS], "leave out --endpoint"),
 ])
 def test_lod_query_errors(release_dir: Path, args: list[str], message: str) -> None:
     done = run_lod("query", "--release-dir", str(release_dir), *args)
@@ -518,3 +521,18 @@ def test_lod_query_notes_a_cut_result(endpoint_url: str) -> None:
     assert done.exit_code == 0
     assert len(done.stdout.splitlines()) == SERVER_MAX_ROWS + 1
     assert f"cut the result at {SERVER_MAX_ROWS} rows" in done.stderr
+
+
+@pytest.mark.parametrize(("query", "note", "engine_runs"), [
+    # An OPTIONAL after a pattern that binds its join variable runs per row (Oxigraph's LATERAL).
+    ("SELECT * WHERE { ?m <http://www.w3.org/ns/org#member> ?x "
+     "OPTIONAL { ?m <http://www.w3.org/ns/org#role> ?r } }",
+     "# rewritten by the planner", "LATERAL { OPTIONAL {"),
+    (SELECT_AGS, "# run as written", "?org <https://w3id.org/lod-ikz/def/ags> ?ags"),
+])
+def test_lod_query_explain_shows_what_the_engine_runs(release_dir: Path, query: str, note: str,
+                                                      engine_runs: str) -> None:
+    done = run_lod("query", "--release-dir", str(release_dir), "--explain", query)
+    assert done.returncode == 0, done.stderr
+    first, _, rest = done.stdout.partition("\n")
+    assert first.startswith(note) and engine_runs in rest

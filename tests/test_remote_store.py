@@ -854,6 +854,12 @@ def test_lod_query_answers_from_the_remote_store(published: tuple[Settings, Rele
     refused = lod_query("SELECT * FROM <urn:x> WHERE { ?s ?p ?o }")
     assert refused.returncode != 0 and "answered by a remote store" in refused.stderr
     assert "Traceback" not in refused.stderr
+    # A remote store gets standard SPARQL: no Oxigraph LATERAL for an OPTIONAL.
+    explained = subprocess.run(
+        [sys.executable, "-m", "lod", "query", "--release-dir", str(settings.release_dir), "--explain",
+         "SELECT * WHERE { ?m ?p ?x OPTIONAL { ?m ?q ?r } }"],
+        capture_output=True, text=True, timeout=60, env=env)
+    assert explained.returncode == 0 and "OPTIONAL" in explained.stdout and "LATERAL" not in explained.stdout
 
 
 def test_a_wrong_password_is_reported_after_one_digest_exchange(virtuoso: StoreServer,

@@ -16,6 +16,7 @@ from rdflib import BNode, Graph, Literal
 
 from lod.errors import InputError, UsageError
 from lod.formats import RdfFormat, ResultFormat
+from lod.query.prepare import QueryInvalid, QueryPreparer, QueryRefused
 from lod.query.results import write_boolean, write_solutions
 from lod.rdf.store import to_oxigraph
 from lod.records.sources import read_records
@@ -71,9 +72,11 @@ def _endpoint(url: str, timeout: int, cache_dir: Path | None) -> Endpoint:
               help="Output format; default: table for SELECT and ASK, turtle for CONSTRUCT and DESCRIBE.")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="TOML settings file (env LOD_CONFIG).")
+@click.option("--explain", is_flag=True,
+              help="Print the query as the engine would run it (checked, planned), and run nothing.")
 @endpoint_options
 def query(query_argument: str, endpoint: str | None, release_dir: Path | None, fmt: str | None,
-          config: Path | None, timeout: int, cache_dir: Path | None) -> None:
+          config: Path | None, explain: bool, timeout: int, cache_dir: Path | None) -> None:
     """Run a SPARQL query on the current release, or on any endpoint with --endpoint.
 
     QUERY|FILE is a file holding the query when a file of that name exists, '-' for standard input,
@@ -83,15 +86,33 @@ def query(query_argument: str, endpoint: str | None, release_dir: Path | None, f
     text = read_query_argument(query_argument)
     source: QuerySource
     if endpoint:
+        if explain:
+            raise UsageError("--explain shows how this release's engine runs a query; another "
+                             "endpoint plans its queries itself: leave out --endpoint")
         source = _endpoint(endpoint, timeout, cache_dir)
     else:
         settings = Settings.load(config=config, release_dir=release_dir)
-        source = LocalRelease(settings.release_dir, max_rows=settings.max_rows,
-                              runner=query_runner(settings, in_process=True))
+        runner = query_runner(settings, in_process=True)
+        if explain:
+            click.echo(explained(runner.preparer, text), nl=False)
+            return
+        source = LocalRelease(settings.release_dir, max_rows=settings.max_rows, runner=runner)
     result = source.query(text)
     write_result(sys.stdout.buffer, result, fmt)
     if isinstance(result, SelectResult) and result.truncated:
         click.echo(f"note: {source.name} cut the result at {len(result)} rows", err=True)
+
+
+def explained(preparer: QueryPreparer, text: str) -> str:
+    """The query as the engine runs it, and whether the planner rewrote it; a query that may not
+    run is a usage error with the endpoint's reason."""
+    try:
+        prepared = preparer.prepare(text)
+    except (QueryInvalid, QueryRefused) as refusal:
+        raise UsageError(f"the query would not run (HTTP {refusal.status}): {refusal}") from None
+    note = ("# rewritten by the planner into a form the engine evaluates well, with the same answer\n"
+            if prepared.text != prepared.original else "# run as written (in canonical form)\n")
+    return note + prepared.text + ("" if prepared.text.endswith("\n") else "\n")
 
 
 def read_query_argument(argument: str) -> str:

@@ -32,6 +32,9 @@ class QueryRunner(Protocol):
     """Answers queries on a release. Raises :class:`~lod.query.executor.Overloaded` when it has no
     capacity left; everything else, refusals and failures included, is an outcome."""
 
+    preparer: QueryPreparer
+    """How it prepares a query for its engine (what ``lod query --explain`` shows)."""
+
     def execute(self, release: Release, request: QueryRequest, *, for_page: bool = False,
                 ) -> QueryOutcome: ...
 
@@ -39,8 +42,10 @@ class QueryRunner(Protocol):
 class LocalQueries:
     """The executor pool over the release's own store, read from memory when it is small enough."""
 
-    def __init__(self, pool: ExecutorPool, *, memory_store_triples: int) -> None:
+    def __init__(self, pool: ExecutorPool, *, preparer: QueryPreparer, memory_store_triples: int) -> None:
         self.pool = pool
+        self.preparer = preparer
+        """The query processes' (each prepares its own queries with a copy of it)."""
         self.memory_store_triples = memory_store_triples
 
     def execute(self, release: Release, request: QueryRequest, *, for_page: bool = False,

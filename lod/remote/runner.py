@@ -45,8 +45,8 @@ def query_runner(settings: Settings, *, in_process: bool = False) -> QueryRunner
                          f"here ({'; '.join(confinement.missing)}): SERVICE calls could not be kept "
                          "to the gateway, so the server does not start; switch federation off or run "
                          "where network namespaces are allowed (as root, or with user namespaces)")
+    preparer = QueryPreparer(base_iri=base_iri, federation=federation)
     return LocalQueries(ExecutorPool(size=settings.query_slots, page_size=settings.page_slots,
                                      wait=settings.queue_wait, timeout=settings.query_timeout,
-                                     limits=limits, federation=federation,
-                                     preparer=QueryPreparer(base_iri=base_iri, federation=federation)),
-                        memory_store_triples=settings.memory_store_triples)
+                                     limits=limits, federation=federation, preparer=preparer),
+                        preparer=preparer, memory_store_triples=settings.memory_store_triples)

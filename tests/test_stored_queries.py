@@ -4,6 +4,8 @@ terms, whatever they hold; a broken file is refused with its file and line."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -19,6 +21,7 @@ from lod.release.layout import open_release
 from lod.release.publish import build_release
 from lod.remote.runner import query_runner
 from lod.settings import Settings
+from lod.web import create_app
 
 from .conftest import ROOT
 
@@ -150,3 +153,59 @@ def test_a_broken_file_is_refused_with_file_and_line(tmp_path: Path, text: str, 
         read_stored_query(path)
     assert any(p.file == str(path) and p.line == line and message in p.message
                for p in refused.value.problems), refused.value
+
+
+# --- a project's own stored queries, checked by `lod build` -------------------------------------
+
+OWN = """\
+#+ summary: {de: Mitglieder einer Kooperation, en: Members of a cooperation}
+#+ parameters:
+#+   cooperation:
+#+     type: iri
+#+     example: https://w3id.org/lod-ikz/id/cooperation/oss
+#+     description: {de: die Kooperation, en: the cooperation}
+SELECT ?member WHERE { ?m <http://www.w3.org/ns/org#organization> ?cooperation ;
+                          <http://www.w3.org/ns/org#member> ?member }
+"""
+
+
+def project(tmp_path: Path, minimal: Path, query: str) -> Path:
+    """A project folder: the minimal data as data/, and queries/own.rq beside it."""
+    (tmp_path / "project").mkdir()
+    data = minimal.rename(tmp_path / "project" / "data")
+    (tmp_path / "project" / "queries").mkdir()
+    (tmp_path / "project" / "queries" / "own.rq").write_text(query, encoding="utf-8")
+    return data
+
+
+def lod_build(data: Path, release_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "lod", "build", str(data), "--release-dir", str(release_dir),
+                           "--allow-warnings"], capture_output=True, text=True, timeout=300)
+
+
+def test_a_projects_queries_are_checked_published_and_served(tmp_path: Path, minimal: Path) -> None:
+    data = project(tmp_path, minimal, OWN)
+    done = lod_build(data, tmp_path / "release")
+    assert done.returncode == 0, done.stderr
+    release = open_release(tmp_path / "release")
+    assert (release.path / "queries" / "own.rq").read_text(encoding="utf-8") == OWN
+    client = create_app(Settings(release_dir=tmp_path / "release")).test_client()
+    answer = client.get("/api/own", query_string={"cooperation": "https://w3id.org/lod-ikz/id/cooperation/oss"})
+    assert answer.status_code == 200 and len(answer.json) == 2  # type: ignore[arg-type]
+    assert "/api/own" in client.get("/api/openapi.json").json["paths"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("query", "line", "message"), [
+    (OWN.replace("?member }", "?member"), 9, "with the examples put in, the query is not SPARQL 1.1"),
+    (OWN.replace("cooperation/oss", "cooperation/nowhere"), None,
+     "its example finds nothing in this release"),
+    (OWN.replace("SELECT ?member WHERE", "ASK"), 1, "a stored query is a SELECT query"),
+])
+def test_a_broken_project_query_publishes_nothing(tmp_path: Path, minimal: Path, query: str, line: int | None,
+                                                  message: str) -> None:
+    data = project(tmp_path, minimal, query)
+    done = lod_build(data, tmp_path / "release")
+    assert done.returncode == 1
+    where = f"own.rq:{line}: " if line else "own.rq: "
+    assert where in done.stderr and message in done.stderr, done.stderr
+    assert not (tmp_path / "release" / "current").exists()

@@ -13,6 +13,8 @@ from lod import __version__
 from lod.errors import InputError, LodError
 from lod.files import write_atomically
 from lod.formats import RdfFormat
+from lod.query.evaluate import QueryLimits
+from lod.query.stored import QueriesCheck, project_queries
 from lod.records.sources import read_records
 from lod.release.layout import CURRENT, Release, ReleaseError, open_release
 from lod.release.publish import NotPublishable, build_release
@@ -136,7 +138,12 @@ def _build(inputs: Sequence[Path], settings: Settings, allow_warnings: bool) -> 
     # With a remote store, the release is uploaded and switched there before it is switched here.
     build = build_release_remote if settings.remote_query_url else build_release
     try:
-        return build(inputs, settings=settings, allow_warnings=allow_warnings, progress=progress)
+        # A project's stored queries (queries/ beside data/) are read now and run on the build.
+        queries = project_queries(inputs)
+        check = None if queries is None else QueriesCheck(
+            queries, base_iri=f"{settings.public_url}sparql", limits=QueryLimits.from_settings(settings))
+        return build(inputs, settings=settings, allow_warnings=allow_warnings, progress=progress,
+                     before_switch=check)
     except InputError as error:
         click.echo(format_problems(error.problems), err=True, nl=False)
         sys.exit(EXIT_INVALID)

@@ -59,6 +59,8 @@ class Row(Protocol):
     def __iter__(self) -> Iterator[RowTerm | None]: ...
 
 
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+
 JsonTerm: TypeAlias = dict[str, str]
 """A term as SPARQL 1.1 results JSON writes it: ``type``, ``value``, and ``xml:lang`` or ``datatype``."""
 
@@ -81,10 +83,35 @@ class Solutions:
             return cls([], [], boolean=bool(document["boolean"]))
         return cls(list(document["head"]["vars"]), document["results"]["bindings"])
 
+    def plain(self) -> list[dict[str, object]]:
+        """The rows as plain objects for people who do not read SPARQL JSON: each variable's value
+        as JSON has it (an integer, a number, true or false for those XSD types; the text of
+        every other literal and of an IRI), ``null`` where it is unbound."""
+        return [{v: None if v not in row else _plain(row[v]) for v in self.variables} for row in self.rows]
+
+
+_XSD_INTEGERS = {f"{_XSD}{name}" for name in (
+    "integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger", "negativeInteger",
+    "nonPositiveInteger", "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte")}
+_XSD_NUMBERS = {f"{_XSD}{name}" for name in ("decimal", "double", "float")}
+
+
+def _plain(term: JsonTerm) -> object:
+    datatype, value = term.get("datatype"), term["value"]
+    try:
+        if datatype in _XSD_INTEGERS:
+            return int(value)
+        if datatype in _XSD_NUMBERS and value.strip().lower() not in ("nan", "inf", "+inf", "-inf"):
+            return float(value)
+    except ValueError:  # an ill-typed literal stays the text it is
+        return value
+    if datatype == f"{_XSD}boolean" and value in ("true", "false", "1", "0"):
+        return value in ("true", "1")
+    return value
+
 
 _CHUNK_CHARS = 64 * 1024
 
-_XSD = "http://www.w3.org/2001/XMLSchema#"
 _XSD_STRING = NamedNode(_XSD + "string")
 _ITS = "http://www.w3.org/2005/11/its"
 _SPARQL_RESULTS = "http://www.w3.org/2005/sparql-results#"

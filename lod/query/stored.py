@@ -26,10 +26,13 @@ A parameter is required unless it says ``required: false`` or has a ``default``.
 from __future__ import annotations
 
 import datetime
+import gc
 import itertools
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -37,21 +40,28 @@ from typing import Any
 import yaml
 
 from lod.errors import InputError, Problem, UsageError
+from lod.query.evaluate import QueryLimits, QueryRequest, prepare_and_evaluate
+from lod.query.prepare import QueryPreparer
+from lod.query.results import Solutions
+from lod.rdf.store import open_store
 from lod.resources import resource_dir
 from lod.sparql.errors import SparqlSyntaxError
 from lod.sparql.iri import is_valid_iri
 from lod.sparql.parser import parse_query
-from lod.sparql.serialize import terms_text
-from lod.sparql.syntax import IRI, XSD, XSD_INTEGER, Literal
+from lod.sparql.serialize import serialize, terms_text
+from lod.sparql.syntax import IRI, XSD, XSD_INTEGER, Literal, OrderCondition, SelectQuery, Var, walk
 from lod.sparql.tokens import VARNAME, tokens
 
-__all__ = ["Parameter", "ParameterError", "StoredQuery", "bundled_queries", "read_stored_queries"]
+__all__ = ["Parameter", "ParameterError", "QueriesCheck", "StoredQuery", "bundled_queries", "project_queries",
+           "read_stored_queries"]
 
 TYPES = ("iri", "key", "string", "integer", "date")
 _KEY = re.compile(r"[A-Za-z0-9._-]+")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _HEADER = "#+"
 _LANGUAGES = ("de", "en")
+RESERVED = ("limit", "offset", "format")
+"""Names the API (:mod:`lod.web.api`) takes for paging and formats: no parameter may have them."""
 _PARAMETER_FIELDS = {"type", "required", "default", "example", "values", "description"}
 
 
@@ -135,6 +145,23 @@ class StoredQuery:
         """The query with each parameter's example (or else its default) put in."""
         return self.text({p.name: p.example for p in self.parameters if p.example is not None})
 
+    def page(self, values: Mapping[str, str] | None, *, limit: int, offset: int) -> str:
+        """:meth:`text`, cut to ``limit`` rows from ``offset`` on in a stable order, so that pages
+        neither overlap nor leave rows out: the query's own ``ORDER BY``, its ties broken by each
+        column in turn (the projected variables; all of them for ``SELECT *``). Its own ``LIMIT``
+        and ``OFFSET`` still bound the pages."""
+        query = parse_query(self.text(values))
+        if not isinstance(query, SelectQuery):
+            raise ParameterError(f"{self.name} is not a SELECT query; only SELECT queries are paged")
+        columns = (dict.fromkeys(node for node in walk(query.where) if isinstance(node, Var))
+                   if query.projection is None else
+                   [c if isinstance(c, Var) else c.variable for c in query.projection])
+        order = query.order_by + tuple(OrderCondition(v) for v in columns
+                                       if OrderCondition(v) not in query.order_by)
+        start = (query.offset or 0) + offset
+        rows = limit if query.limit is None else max(0, min(limit, query.limit - offset))
+        return serialize(replace(query, order_by=order, offset=start or None, limit=rows))
+
 
 def read_stored_query(path: Path) -> StoredQuery:
     """The stored query in ``path``; raises InputError naming the file and line of each problem."""
@@ -180,7 +207,8 @@ def read_stored_query(path: Path) -> StoredQuery:
             problem(f"parameter {parameter.name} is required and needs an example", parameter.name)
     if not problems:
         try:
-            parse_query(stored.example())
+            if not isinstance(parse_query(stored.example()), SelectQuery):
+                problem("a stored query is a SELECT query: the API answers with rows")
         except SparqlSyntaxError as failure:
             problems.append(Problem(str(path), stored.body_line + failure.line - 1, None, None,
                                     "with the examples put in, "
@@ -205,6 +233,9 @@ def _parameter(name: Any, spec: Any, problem: Callable[[str, str | None], None])
     name = str(name)
     if not VARNAME.fullmatch(name):
         problem(f"parameter {name!r} must be named like a SPARQL variable", name)
+    if name in RESERVED:
+        problem(f"parameter {name}: the API takes this name for itself ({', '.join(RESERVED)}); "
+                "call the variable otherwise", name)
     if not isinstance(spec, dict):
         problem(f"parameter {name}: its fields (type:, example: …) are missing", name)
         spec = {}
@@ -246,3 +277,49 @@ def read_stored_queries(directory: Path) -> list[StoredQuery]:
 def bundled_queries() -> list[StoredQuery]:
     """The stored queries that come with `lod` (the folder ``queries``)."""
     return read_stored_queries(resource_dir("queries"))
+
+
+def project_queries(inputs: Sequence[Path]) -> Path | None:
+    """A project's own stored queries: the folder ``queries`` beside its inputs (beside ``data/``)."""
+    for candidate in dict.fromkeys(path.resolve().parent / "queries" for path in inputs):
+        if candidate.is_dir() and any(candidate.glob("*.rq")):
+            return candidate
+    return None
+
+
+class QueriesCheck:
+    """A build's check of a project's stored queries, as its ``before_switch``: each example must
+    answer with at least one row on the finished store; then the files go into the release
+    (``queries/``), where the API finds them. The files are read (and refused with file and line)
+    when the check is made, before the build starts."""
+
+    def __init__(self, directory: Path, *, base_iri: str, limits: QueryLimits) -> None:
+        self.queries = read_stored_queries(directory)
+        self.preparer = QueryPreparer(base_iri=base_iri)
+        self.limits = limits
+
+    def __call__(self, build: Path, _manifest: object) -> None:
+        problems: list[Problem] = []
+        store = open_store(build / "store")
+        try:
+            with tempfile.TemporaryDirectory(prefix="lod-queries-") as spool:
+                for stored in self.queries:
+                    request = QueryRequest(stored.example(), formats=("json",))
+                    outcome = prepare_and_evaluate(store, request, self.preparer, limits=self.limits,
+                                                   spool_dir=spool)
+                    if outcome.status != 200:
+                        problems.append(Problem(str(stored.path), stored.body_line, None, None,
+                                                f"its example cannot run: {outcome.message}"))
+                    elif not Solutions.from_json(outcome.read()).rows:
+                        problems.append(Problem(str(stored.path), None, None, None,
+                                                "its example finds nothing in this release: give an "
+                                                "example that does, so that people see what it answers"))
+        finally:
+            del store
+            gc.collect()  # the store is closed before the build is renamed
+        if problems:
+            raise InputError(problems)
+        target = build / "queries"
+        target.mkdir()
+        for stored in self.queries:
+            shutil.copyfile(stored.path, target / stored.path.name)

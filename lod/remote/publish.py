@@ -33,8 +33,10 @@ log = logging.getLogger(__name__)
 
 
 def build_release_remote(inputs: Path | Sequence[Path], *, settings: Settings, allow_warnings: bool = False,
-                         progress: Progress | None = None) -> Release:
-    """Build ``inputs`` as a new release, published to the remote store before it is switched in.
+                         progress: Progress | None = None,
+                         before_switch: Callable[[Path, Manifest], None] | None = None) -> Release:
+    """Build ``inputs`` as a new release, published to the remote store before it is switched in
+    (and after ``before_switch``, as :func:`~lod.release.publish.build_release` calls it).
 
     Raises what :func:`~lod.release.publish.build_release` raises, and
     :class:`~lod.release.layout.ReleaseError` when the remote store does not take the release;
@@ -44,9 +46,15 @@ def build_release_remote(inputs: Path | Sequence[Path], *, settings: Settings, a
         raise UsageError("remote_query_url is not set: there is no remote store to publish to")
     remote.require_publishing()
     upload = _Upload(remote, settings.base_iri, progress or (lambda _message: None))
+
+    def checked_then_uploaded(build: Path, manifest: Manifest) -> None:
+        if before_switch is not None:
+            before_switch(build, manifest)
+        upload(build, manifest)
+
     try:
         release = build_release(inputs, settings=settings, allow_warnings=allow_warnings,
-                                progress=progress, before_switch=upload)
+                                progress=progress, before_switch=checked_then_uploaded)
     except BaseException:
         upload.undo(settings.release_dir)
         raise

@@ -15,7 +15,7 @@ from lod.query.runners import QueryRunner
 from lod.release.layout import CurrentRelease, Release
 from lod.remote.runner import query_runner
 from lod.settings import Settings
-from lod.web import catalog, downloads, errors, linked_data, sparql
+from lod.web import api, catalog, downloads, errors, linked_data, sparql
 from lod.web.context import LodContext
 
 if TYPE_CHECKING:
@@ -61,7 +61,8 @@ def create_app(settings: Settings | None = None, release: Release | None = None,
     app.extensions["lod"] = LodContext(settings, CurrentRelease(settings.release_dir, fixed=release),
                                        queries or query_runner(settings))
     errors.register(app)
-    for blueprint in (sparql.blueprint, linked_data.blueprint, downloads.blueprint, catalog.blueprint):
+    for blueprint in (sparql.blueprint, linked_data.blueprint, downloads.blueprint, catalog.blueprint,
+                      api.blueprint):
         app.register_blueprint(blueprint)
 
     app.wsgi_app = CommonHeaders(app.wsgi_app)  # type: ignore[method-assign]

@@ -13,6 +13,7 @@ from lod.query.cache import ResultCache, request_key
 from lod.query.evaluate import QueryOutcome, QueryRequest
 from lod.query.results import JsonTerm, Solutions
 from lod.query.runners import LocalQueries, QueryRunner
+from lod.query.stored import StoredQuery, bundled_queries, read_stored_queries
 from lod.release.layout import CurrentRelease
 from lod.release.metadata import service_description
 from lod.release.publish import describe_release
@@ -46,6 +47,7 @@ class LodContext:
         self.releases = releases
         self.queries = queries
         self._metadata: tuple[str, Metadata] | None = None
+        self._stored: tuple[str, dict[str, StoredQuery]] | None = None
 
         self.results = ResultCache(max_bytes=settings.result_cache_mb * 1024 * 1024)
 
@@ -93,6 +95,17 @@ class LodContext:
         if outcome.status != 200:
             raise QueryFailed(outcome.status, outcome.message or "query failed")
         return Solutions.from_json(outcome.read())
+
+    def stored_queries(self) -> dict[str, StoredQuery]:
+        """The API's stored queries, by name: those bundled with lod and the release's own
+        (``queries/`` of the build, checked when it was built), which win."""
+        release = self.releases.get()
+        cached = self._stored
+        if cached is None or cached[0] != release.manifest.release_id:
+            own = release.path / "queries"
+            queries = [*bundled_queries(), *(read_stored_queries(own) if own.is_dir() else ())]
+            cached = self._stored = (release.manifest.release_id, {q.name: q for q in queries})
+        return cached[1]
 
     def metadata(self) -> Metadata:
         release = self.releases.get()

@@ -22,10 +22,12 @@ from lod.query.executor import Overloaded
 log = logging.getLogger(__name__)
 
 
-def error_response(status: int, message: str, *, headers: dict[str, str] | None = None) -> Response:
-    """The error body in the shape the client prefers."""
+def error_response(status: int, message: str, *, headers: dict[str, str] | None = None,
+                   default: str = "text/plain") -> Response:
+    """The error body in the shape the client prefers; ``default`` where it has no preference."""
     reason = HTTPStatus(status).phrase
-    wanted = negotiate(request.headers.get("Accept"), ["text/plain", "application/json", "text/html"])
+    shapes = ["text/plain", "application/json", "text/html"]
+    wanted = negotiate(request.headers.get("Accept"), [default, *(s for s in shapes if s != default)])
     if wanted == "text/html":
         html = render_template("error.html", status=status, reason=reason, message=message)
         response = Response(html, status, content_type="text/html; charset=utf-8")

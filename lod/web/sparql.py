@@ -88,6 +88,15 @@ def _if_none_match() -> str | None:
     return next(iter(tags), None) if tags and not tags.star_tag else None
 
 
+def conditional(*, suffix: str = "") -> str | None:
+    """The request key the client's ``If-None-Match`` names, for a response whose ETag is that
+    key with ``-suffix`` (another representation of the same result), or None."""
+    tag = _if_none_match()
+    if not suffix or tag is None:
+        return tag
+    return tag.removesuffix(f"-{suffix}") if tag.endswith(f"-{suffix}") else None
+
+
 def outcome_response(outcome: QueryOutcome, *, etag: str | None = None) -> Response:
     """A query outcome as an HTTP response; a large result streams from its spool file.
 

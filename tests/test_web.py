@@ -429,3 +429,16 @@ def test_the_endpoint_and_the_pages_ask_the_runner_the_app_is_given(release_dir:
     page = client.get("/doc/organisation/kgst", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "KGSt" in page.get_data(as_text=True)
     assert len(runner.asked) > 1 and all(for_page for _, for_page in runner.asked[1:])
+
+
+def test_the_vocabularies_prefixes_are_predeclared(client: FlaskClient) -> None:
+    # No PREFIX line: skos: and ikz: are declared for every query; a query's own declaration wins.
+    answer = client.get("/sparql", query_string={
+        "query": "ASK { ?s skos:prefLabel ?l ; ikz:ags ?ags }", "format": "json"})
+    assert answer.status_code == 200 and json.loads(answer.data)["boolean"] is True
+    own = client.get("/sparql", query_string={
+        "query": "PREFIX skos: <http://example.org/not-skos#> ASK { ?s skos:prefLabel ?l }",
+        "format": "json"})
+    assert own.status_code == 200 and json.loads(own.data)["boolean"] is False
+    unknown = client.get("/sparql", query_string={"query": "ASK { ?s xyz:p ?o }", "format": "json"})
+    assert unknown.status_code == 400 and "the prefix 'xyz:' is not declared" in unknown.text

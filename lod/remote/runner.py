@@ -16,8 +16,14 @@ from lod.query.sandbox import probe
 from lod.remote.queries import FROM_REFUSED, GRAPH_REFUSED, RemoteQueries
 from lod.remote.store import RemoteStore
 from lod.settings import Settings
+from lod.vocab import PREFIXES
 
 log = logging.getLogger(__name__)
+
+
+QUERY_PREFIXES = {name: str(namespace) for name, namespace in PREFIXES.items()}
+"""Declared for every query, as Virtuoso and the Wikidata service do: the prefixes of the
+vocabularies the data uses (a query's own PREFIX wins)."""
 
 
 def query_runner(settings: Settings, *, in_process: bool = False) -> QueryRunner:
@@ -29,14 +35,15 @@ def query_runner(settings: Settings, *, in_process: bool = False) -> QueryRunner
         # Oxigraph's extensions are for the local engine: a remote store gets standard SPARQL, no
         # SERVICE (it would call other endpoints itself), no FROM (the server names the dataset) and
         # no GRAPH <iri> (a store may read it outside the dataset).
-        preparer = QueryPreparer(base_iri=base_iri, engine=Engine.STANDARD, dataset_refusal=FROM_REFUSED,
-                                 graph_refusal=GRAPH_REFUSED)
+        preparer = QueryPreparer(base_iri=base_iri, prefixes=QUERY_PREFIXES, engine=Engine.STANDARD,
+                                 dataset_refusal=FROM_REFUSED, graph_refusal=GRAPH_REFUSED)
         return RemoteQueries(remote, preparer=preparer, slots=settings.query_slots, wait=settings.queue_wait,
                              timeout=settings.query_timeout, max_rows=settings.max_rows,
                              max_bytes=settings.remote_max_mb * 1_000_000)
     limits = QueryLimits.from_settings(settings)
     if in_process:  # the command line asks its own store: no SERVICE, as on a public endpoint
-        return InProcessQueries(preparer=QueryPreparer(base_iri=base_iri), limits=limits)
+        return InProcessQueries(preparer=QueryPreparer(base_iri=base_iri, prefixes=QUERY_PREFIXES),
+                                limits=limits)
     federation = FederationPolicy.from_settings(settings)
     confinement = probe()
     log.info("query processes: %s", confinement.summary())
@@ -45,7 +52,7 @@ def query_runner(settings: Settings, *, in_process: bool = False) -> QueryRunner
                          f"here ({'; '.join(confinement.missing)}): SERVICE calls could not be kept "
                          "to the gateway, so the server does not start; switch federation off or run "
                          "where network namespaces are allowed (as root, or with user namespaces)")
-    preparer = QueryPreparer(base_iri=base_iri, federation=federation)
+    preparer = QueryPreparer(base_iri=base_iri, prefixes=QUERY_PREFIXES, federation=federation)
     return LocalQueries(ExecutorPool(size=settings.query_slots, page_size=settings.page_slots,
                                      wait=settings.queue_wait, timeout=settings.query_timeout,
                                      limits=limits, federation=federation, preparer=preparer),

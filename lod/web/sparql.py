@@ -22,6 +22,7 @@ from lod.query.evaluate import QueryOutcome, QueryRequest
 from lod.query.prepare import READ_ONLY, QueryInvalid, QueryRefused
 from lod.query.results import Solutions
 from lod.query.stored import bundled_queries
+from lod.remote.runner import QUERY_PREFIXES
 from lod.web.context import lod_context
 from lod.web.errors import error_response
 from lod.web.rdf_response import graph_response, rdf_media_types
@@ -153,6 +154,7 @@ def _query_page(query: str = "", table: dict[str, Any] | None = None, error: str
                 status: int = 200) -> Response:
     examples = _examples()
     html = render_template("query.html", examples=examples, query=query or examples[0][1],
+                           prefixes=QUERY_PREFIXES,
                            table=table, error=error)
     response = Response(html, status, content_type="text/html; charset=utf-8")
     response.headers["Vary"] = "Accept"

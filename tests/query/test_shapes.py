@@ -87,16 +87,16 @@ def outcome(preparer: QueryPreparer, text: str) -> PreparedQuery | tuple[type, s
         return type(refusal), str(refusal)
 
 
-def check_shape(text: str, *, seed: int, count: int = 6) -> int:
-    """Prepare variants of ``text`` from its shape's template and the whole way; returns how many
-    were compared."""
+def check_shape(text: str, *, seed: int, count: int = 6, prefixes: dict[str, str] | None = None) -> int:
+    """Prepare variants of ``text`` from its shape's template and the whole way (with ``prefixes``
+    declared for every query); returns how many were compared."""
     shape = shape_of(text)
     if shape is None or not shape.terms:
         return 0
-    whole = QueryPreparer(base_iri=BASE, cache_size=0)
+    whole = QueryPreparer(base_iri=BASE, cache_size=0, prefixes=prefixes)
     if isinstance(outcome(whole, text), tuple):
         return 0  # a refused query teaches no shape
-    learning = QueryPreparer(base_iri=BASE)
+    learning = QueryPreparer(base_iri=BASE, prefixes=prefixes)
     learning.prepare(text)
     learning.prepare(text + " ")  # the same shape, another text: learnt now
     compared = 0
@@ -109,6 +109,36 @@ def check_shape(text: str, *, seed: int, count: int = 6) -> int:
 @pytest.mark.parametrize("text", QUERIES)
 def test_a_shapes_queries_are_prepared_as_the_whole_way(text: str) -> None:
     assert check_shape(text, seed=1, count=40) >= 20
+
+
+PREDECLARED = {"foaf": "http://xmlns.com/foaf/0.1/", "ex": "http://example.org/ns#", "": "http://example.org/"}
+
+
+@pytest.mark.parametrize("text", [
+    'SELECT ?name WHERE { ?who foaf:name ?name ; ex:kind ex:city . FILTER(?name != "x") }',
+    "PREFIX ex: <http://example.org/other#> SELECT * WHERE { ?s ex:p :o ; foaf:knows ?k }",
+    'ASK { :a foaf:name "Düren"@de }',
+])
+def test_predeclared_prefixes_are_filled_in_as_the_whole_way(text: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    assert check_shape(text, seed=3, count=40, prefixes=PREDECLARED) >= 20
+    # ... from the template: once learnt, no query of the shape is parsed.
+    shape = shape_of(text)
+    assert shape is not None
+    whole = QueryPreparer(base_iri=BASE, cache_size=0, prefixes=PREDECLARED)
+    expected = {v: outcome(whole, v) for v in variants(text, shape, random.Random(4), 40)
+                if shape_of(v) is not None}
+    valid = [v for v, prepared in expected.items() if not isinstance(prepared, tuple)]
+    preparer = QueryPreparer(base_iri=BASE, prefixes=PREDECLARED)
+    preparer.prepare(text + " ")
+    preparer.prepare(text + "  ")
+    parsed: list[str] = []
+    parse = lod.query.prepare.parse_query
+    monkeypatch.setattr(lod.query.prepare, "parse_query",
+                        lambda text, **options: parsed.append(text) or parse(text, **options))
+    for variant in valid:
+        assert preparer.prepare(variant) == expected[variant]
+    assert len(valid) > 5 and parsed == []
 
 
 @pytest.mark.parametrize("text", QUERIES)

@@ -442,3 +442,9 @@ def test_the_vocabularies_prefixes_are_predeclared(client: FlaskClient) -> None:
     assert own.status_code == 200 and json.loads(own.data)["boolean"] is False
     unknown = client.get("/sparql", query_string={"query": "ASK { ?s xyz:p ?o }", "format": "json"})
     assert unknown.status_code == 400 and "the prefix 'xyz:' is not declared" in unknown.text
+
+
+def test_a_missing_page_is_explained_in_german_and_english(client: FlaskClient) -> None:
+    page = client.get("/nowhere", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "Unter dieser Adresse gibt es nichts. / Nothing is published at this address." in page
+    assert "The requested URL was not found on the server" not in page

@@ -41,6 +41,13 @@ def error_response(status: int, message: str, *, headers: dict[str, str] | None 
     return response
 
 
+_MESSAGES = {
+    404: "Unter dieser Adresse gibt es nichts. / Nothing is published at this address.",
+    405: "Diese Adresse nimmt diese Methode nicht an (siehe Allow). / This address does not take "
+         "this method (see Allow).",
+}
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(LodError)
     def lod_error(error: LodError) -> Response:
@@ -55,7 +62,10 @@ def register(app: Flask) -> None:
         status = error.code or 500
         allowed = getattr(error, "valid_methods", None)
         headers = {"Allow": ", ".join(allowed)} if allowed else {}
-        return error_response(status, error.description or HTTPStatus(status).phrase, headers=headers)
+        # Werkzeug's own description is English only; the common ones are said in both languages.
+        message = _MESSAGES.get(status) if error.description == type(error).description else None
+        return error_response(status, message or error.description or HTTPStatus(status).phrase,
+                              headers=headers)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:

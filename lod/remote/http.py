@@ -21,8 +21,7 @@ import os
 import secrets
 import socket
 import ssl
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any, ClassVar
 from urllib.parse import urlsplit
@@ -219,17 +218,6 @@ class HttpClient:
             reason = self.credentials.scrub(_reason(sent or failure))
             raise NoAnswer(f"cannot be reached: {reason}", timed_out=False, reason=reason) from None
         return Exchange(connection, sock, response)
-
-    @contextmanager
-    def request(self, method: str, url: str, *, body: bytes | None = None,
-                headers: dict[str, str] | None = None, timeout: float | None = None,
-                upload: IO[bytes] | None = None) -> Iterator[http.client.HTTPResponse]:
-        """:meth:`open` as a context: the response, closed at the end of the block."""
-        exchange = self.open(method, url, body=body, headers=headers, timeout=timeout, upload=upload)
-        try:
-            yield exchange.response
-        finally:
-            exchange.close()
 
 
 @dataclass

@@ -243,7 +243,7 @@ def main() -> None:
 
 
 # The federation commands live in their own module; registered last, as they import the group.
-from lod.cli.federation import link, query  # noqa: E402
+from lod.cli.endpoints import link, query  # noqa: E402
 
 cli.add_command(query)
 cli.add_command(link)

@@ -52,6 +52,11 @@ PREFIXES: dict[str, Namespace | type[DefinedNamespace]] = {
 }
 
 
+QUERY_PREFIXES: dict[str, str] = {name: str(namespace) for name, namespace in PREFIXES.items()}
+"""Declared for every query, as Virtuoso and the Wikidata service do: the prefixes of the
+vocabularies the data uses (a query's own PREFIX wins)."""
+
+
 def concept(scheme: str, notation: str) -> URIRef:
     """The IRI of a concept: ``concept("topic", "open-source")`` is ``ikz:topic/open-source``."""
     return IKZ[f"{scheme}/{notation}"]
@@ -76,6 +81,7 @@ __all__ = [
     "OWL",
     "PREFIXES",
     "PROV",
+    "QUERY_PREFIXES",
     "RDF",
     "RDFS",
     "SCHEMA",

@@ -209,3 +209,8 @@ def test_a_broken_project_query_publishes_nothing(tmp_path: Path, minimal: Path,
     where = f"own.rq:{line}: " if line else "own.rq: "
     assert where in done.stderr and message in done.stderr, done.stderr
     assert not (tmp_path / "release" / "current").exists()
+
+
+def test_a_stored_query_may_use_the_predeclared_prefixes(tmp_path: Path) -> None:
+    stored = read_stored_query(write(tmp_path, "#+ summary: x\nSELECT ?l WHERE { ?s skos:prefLabel ?l }\n"))
+    assert "<http://www.w3.org/2004/02/skos/core#prefLabel>" in stored.page(None, limit=1, offset=0)

@@ -5,7 +5,7 @@ Two runners are here: the confined query processes of a server (``LocalQueries``
 :class:`lod.remote.queries.RemoteQueries`. Each prepares the query for its engine
 (:mod:`lod.query.prepare`) before anything runs, so whoever asks — the endpoint, the pages,
 ``lod query`` — gets the same answer, refusals included, and reads it the same way
-(:func:`lod.query.results.read_solutions`).
+(:class:`lod.query.results.Solutions`).
 """
 
 from __future__ import annotations

@@ -51,6 +51,7 @@ from lod.sparql.parser import parse_query
 from lod.sparql.serialize import serialize, terms_text
 from lod.sparql.syntax import IRI, XSD, XSD_INTEGER, Literal, OrderCondition, SelectQuery, Var, walk
 from lod.sparql.tokens import VARNAME, tokens
+from lod.vocab import QUERY_PREFIXES
 
 __all__ = ["Parameter", "ParameterError", "QueriesCheck", "StoredQuery", "bundled_queries", "project_queries",
            "read_stored_queries"]
@@ -150,7 +151,7 @@ class StoredQuery:
         neither overlap nor leave rows out: the query's own ``ORDER BY``, its ties broken by each
         column in turn (the projected variables; all of them for ``SELECT *``). Its own ``LIMIT``
         and ``OFFSET`` still bound the pages."""
-        query = parse_query(self.text(values))
+        query = parse_query(self.text(values), prefixes=QUERY_PREFIXES)
         if not isinstance(query, SelectQuery):
             raise ParameterError(f"{self.name} is not a SELECT query; only SELECT queries are paged")
         columns = (dict.fromkeys(node for node in walk(query.where) if isinstance(node, Var))
@@ -207,7 +208,7 @@ def read_stored_query(path: Path) -> StoredQuery:
             problem(f"parameter {parameter.name} is required and needs an example", parameter.name)
     if not problems:
         try:
-            if not isinstance(parse_query(stored.example()), SelectQuery):
+            if not isinstance(parse_query(stored.example(), prefixes=QUERY_PREFIXES), SelectQuery):
                 problem("a stored query is a SELECT query: the API answers with rows")
         except SparqlSyntaxError as failure:
             problems.append(Problem(str(path), stored.body_line + failure.line - 1, None, None,
@@ -295,7 +296,7 @@ class QueriesCheck:
 
     def __init__(self, directory: Path, *, base_iri: str, limits: QueryLimits) -> None:
         self.queries = read_stored_queries(directory)
-        self.preparer = QueryPreparer(base_iri=base_iri)
+        self.preparer = QueryPreparer(base_iri=base_iri, prefixes=QUERY_PREFIXES)
         self.limits = limits
 
     def __call__(self, build: Path, _manifest: object) -> None:

@@ -16,14 +16,9 @@ from lod.query.sandbox import probe
 from lod.remote.queries import FROM_REFUSED, GRAPH_REFUSED, RemoteQueries
 from lod.remote.store import RemoteStore
 from lod.settings import Settings
-from lod.vocab import PREFIXES
+from lod.vocab import QUERY_PREFIXES
 
 log = logging.getLogger(__name__)
-
-
-QUERY_PREFIXES = {name: str(namespace) for name, namespace in PREFIXES.items()}
-"""Declared for every query, as Virtuoso and the Wikidata service do: the prefixes of the
-vocabularies the data uses (a query's own PREFIX wins)."""
 
 
 def query_runner(settings: Settings, *, in_process: bool = False) -> QueryRunner:
@@ -34,7 +29,7 @@ def query_runner(settings: Settings, *, in_process: bool = False) -> QueryRunner
     if remote is not None:
         # Oxigraph's extensions are for the local engine: a remote store gets standard SPARQL, no
         # SERVICE (it would call other endpoints itself), no FROM (the server names the dataset) and
-        # no GRAPH <iri> (a store may read it outside the dataset).
+        # no GRAPH (a store may read graphs outside the dataset).
         preparer = QueryPreparer(base_iri=base_iri, prefixes=QUERY_PREFIXES, engine=Engine.STANDARD,
                                  dataset_refusal=FROM_REFUSED, graph_refusal=GRAPH_REFUSED)
         return RemoteQueries(remote, preparer=preparer, slots=settings.query_slots, wait=settings.queue_wait,

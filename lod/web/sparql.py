@@ -22,7 +22,7 @@ from lod.query.evaluate import QueryOutcome, QueryRequest
 from lod.query.prepare import READ_ONLY, QueryInvalid, QueryRefused
 from lod.query.results import Solutions
 from lod.query.stored import bundled_queries
-from lod.remote.runner import QUERY_PREFIXES
+from lod.vocab import QUERY_PREFIXES
 from lod.web.context import lod_context
 from lod.web.errors import error_response
 from lod.web.rdf_response import graph_response, rdf_media_types

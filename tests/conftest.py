@@ -14,6 +14,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# The property tests draw the same examples on every run, so that a run fails only when the code
+# changed; LOD_EXPLORE=1 draws new ones (and keeps what fails in .hypothesis/ to replay it).
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore")
+settings.load_profile("explore" if os.environ.get("LOD_EXPLORE") else "repeatable")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).parent.parent

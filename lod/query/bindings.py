@@ -245,9 +245,11 @@ def element_obstacle(element: Element, outer: frozenset[Var], before: frozenset[
             return "a MINUS may share no variable with the pattern before it"
         return None
     if isinstance(element, SelectQuery):
-        seen = projected(element) & outer
+        # Oxigraph's LATERAL puts the left side's values into a sub-SELECT wherever they occur,
+        # projected or not, where SPARQL leaves a variable that is not projected unbound inside.
+        seen = frozenset(node for node in walk(element) if isinstance(node, Var)) & outer
         if seen:
-            return f"a sub-SELECT projects {_names(seen)}, which the left side may bind"
+            return f"a sub-SELECT mentions {_names(seen)}, which the left side may bind"
         return None
     if isinstance(element, Service):
         return "SERVICE"

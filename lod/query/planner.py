@@ -76,8 +76,10 @@ every solution, :func:`~.bindings.certainly_bound`):
    disagrees with r removes B's row in SPARQL but not here), Q safe, and B and Q must certainly
    share a variable: with r passed down every row shares r's variables, so Oxigraph removes rows
    that SPARQL keeps because they share no variable with Q.
-7. A sub-SELECT: safe when it projects no variable of L (then it sees nothing of r); otherwise
-   its LIMIT, DISTINCT or aggregates would see only r's part of the input.
+7. A sub-SELECT: safe when it mentions no variable of L. One it projects would have its LIMIT,
+   DISTINCT or aggregates see only r's part of the input; and Oxigraph puts r's values into the
+   sub-SELECT wherever they occur, also where it does not project them and SPARQL leaves them
+   unbound (``{ SELECT * WHERE { FILTER BOUND(?a) } }`` is empty alone, one row under LATERAL).
 8. SERVICE and a LATERAL of the query's own: not rewritten.
 9. Oxigraph's parser refuses a LATERAL whose pattern assigns (BIND, VALUES, a sub-SELECT's
    ``AS``) a variable that the left side may bind: such a pattern is not rewritten either

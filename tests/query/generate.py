@@ -10,6 +10,8 @@ without an ORDER BY over all the variables it keeps, no RAND, NOW or SAMPLE).
 
 from __future__ import annotations
 
+from typing import cast
+
 from hypothesis import strategies as st
 from pyoxigraph import Literal as OxLiteral
 from pyoxigraph import NamedNode, Quad, Store
@@ -32,6 +34,7 @@ from lod.sparql import (
     Literal,
     Minus,
     ModifiedPath,
+    Node,
     Optional,
     Or,
     OrderCondition,
@@ -45,6 +48,7 @@ from lod.sparql import (
     Union,
     Values,
     Var,
+    transform,
 )
 from lod.sparql.syntax import XSD_INTEGER
 
@@ -137,6 +141,10 @@ def values(draw: st.DrawFn) -> Values:
     return Values(names, tuple(rows))
 
 
+def _apart(node: Node) -> Node:
+    return Var(f"{node.name}in") if isinstance(node, Var) else node
+
+
 @st.composite
 def sub_selects(draw: st.DrawFn, depth: int) -> SelectQuery:
     where = draw(groups(depth - 1))
@@ -144,6 +152,11 @@ def sub_selects(draw: st.DrawFn, depth: int) -> SelectQuery:
     chosen = tuple(dict.fromkeys(draw(st.lists(variables, min_size=1, max_size=3))))
     if draw(st.booleans()):
         chosen = (VARIABLES[4],)
+    if draw(st.booleans()):
+        # Half of them of their own: variables no surrounding pattern has, so that a LATERAL may
+        # hold it (one that mentions a variable of the left side is never rewritten).
+        where = cast(Group, transform(where, _apart))
+        chosen = tuple(cast(Var, _apart(v)) for v in chosen)
     if kind == "star":
         return SelectQuery(where=where)
     if kind in ("project", "distinct"):

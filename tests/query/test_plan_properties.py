@@ -106,7 +106,8 @@ def _rdflib_evaluates(query: Query) -> bool:
     zero-length path only at terms of the graph, §18.4 at any given term). rdflib: no GROUP BY (it
     makes a group of no rows, and none of the rows that leave the key unbound), no VALUES with
     UNDEF (it gives rows of UNDEF once however many there are), no FILTER in a nested group that
-    refers to a variable from outside it (it lets the FILTER see the outer binding)."""
+    refers to a variable from outside it (it lets the FILTER see the outer binding), no sub-SELECT
+    that projects only variables its pattern leaves unbound (it gives no row, not one per row)."""
     if not in_scope(query.where):
         return False  # rdflib has no variable to show a solution with
     assert isinstance(query.where, Group)
@@ -116,6 +117,9 @@ def _rdflib_evaluates(query: Query) -> bool:
         if isinstance(node, AlternativePath) or (isinstance(node, ModifiedPath) and node.modifier in "*?"):
             return False
         if isinstance(node, SelectQuery) and node.group_by:
+            return False
+        if isinstance(node, SelectQuery) and node is not query and node.projection is not None and not (
+                in_scope(node.where) & {c if isinstance(c, Var) else c.variable for c in node.projection}):
             return False
         if isinstance(node, Values) and any(cell is None for row in node.rows for cell in row):
             return False

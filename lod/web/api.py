@@ -19,7 +19,7 @@ from flask import Blueprint, Response, render_template, request
 from lod.negotiation import negotiate
 from lod.query.evaluate import QueryRequest
 from lod.query.results import Solutions
-from lod.query.stored import RESERVED, ParameterError, StoredQuery
+from lod.query.stored import RESERVED, Parameter, ParameterError, StoredQuery
 from lod.web.context import lod_context
 from lod.web.errors import error_response as _error_response
 from lod.web.pages import page_language
@@ -183,7 +183,7 @@ def openapi_document(queries: Mapping[str, StoredQuery], *, server: str, max_row
     }
 
 
-def _parameter(parameter: Any) -> dict[str, Any]:
+def _parameter(parameter: Parameter) -> dict[str, Any]:
     schema = dict(_SCHEMAS[parameter.type])
     if parameter.values:
         schema["enum"] = list(parameter.values)

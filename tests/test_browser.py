@@ -78,7 +78,8 @@ def test_screenshots(server: str, profile: Path, tmp_path: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, path in (("cooperation", "doc/cooperation/oss"), ("organisation", "doc/organisation/kgst"),
                        ("membership", "doc/membership/oss--kgst?lang=en"), ("api", "api"),
-                       ("api-en", "api?lang=en"), ("query", "sparql")):
+                       ("api-en", "api?lang=en"), ("query", "sparql"),
+                       ("catalog", "catalog")):
         target = folder / f"{name}.png"
         target.unlink(missing_ok=True)
         chromium(profile, "--accept-lang=de", "--window-size=1200,1600", f"--screenshot={target}",

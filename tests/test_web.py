@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from lod.query.evaluate import QueryLimits, QueryOutcome, QueryRequest
 from lod.query.prepare import QueryPreparer
 from lod.query.runners import InProcessQueries
-from lod.release.layout import Release
+from lod.release.layout import Release, open_release
 from lod.settings import Settings
 from lod.web import create_app
 
@@ -448,3 +448,22 @@ def test_a_missing_page_is_explained_in_german_and_english(client: FlaskClient) 
     page = client.get("/nowhere", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert "Unter dieser Adresse gibt es nichts. / Nothing is published at this address." in page
     assert "The requested URL was not found on the server" not in page
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(("path", "heading"), [("/catalog", "Katalogeintrag"),
+                                               ("/.well-known/void", "Beschreibung des Datensatzes (VoID)")])
+def test_a_browser_gets_the_dataset_as_a_page_and_rdf_clients_get_rdf(client: FlaskClient, path: str,
+                                                                       heading: str) -> None:
+    page = client.get(path, headers={"Accept": BROWSER, "Accept-Language": "de"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.mimetype == "text/html" and f"<h1>{heading}</h1>" in text
+    manifest = open_release(client.application.extensions["lod"].settings.release_dir).manifest
+    for dump in manifest.dumps:  # every download, with its checksum and its size as Germans write it
+        assert dump.sha256 in text and f"{dump.size:,}".replace(",", ".") in text
+    assert client.get(path, headers={"Accept": "*/*"}).mimetype == "text/turtle"
+    assert client.get(path).mimetype == "text/turtle"
+    linked = client.get(f"{path}?format=jsonld", headers={"Accept": BROWSER})
+    assert linked.mimetype == "application/ld+json" and json.loads(linked.data)

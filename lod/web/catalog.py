@@ -6,30 +6,70 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from rdflib import Graph
 
 from lod.errors import LodError
+from lod.formats import SERVED_RDF_FORMATS
 from lod.negotiation import negotiate
 from lod.query.runners import LocalQueries
+from lod.release.metadata import DEFAULT_DESCRIPTION, DEFAULT_TITLE
+from lod.vocab import XSD
 from lod.web.context import lod_context
 from lod.web.errors import error_response
+from lod.web.pages import FORMAT_NAMES, number, page_language, readable_date
 from lod.web.rdf_response import graph_response, rdf_media_types
 
 blueprint = Blueprint("catalog", __name__)
 
 
-def _negotiated(graph: Graph) -> Response:
-    chosen = negotiate(request.headers.get("Accept"), rdf_media_types(), default="text/turtle")
+def _negotiated(graph: Graph, *, page: str) -> Response:
+    accept, label = request.headers.get("Accept"), request.args.get("format")
+    if label:  # the page's links to the RDF
+        served = {f.label: f for f in SERVED_RDF_FORMATS}
+        if label not in served:
+            return error_response(400, f"format={label!r}: available are {', '.join(served)}")
+        return graph_response(graph, served[label].media_type)
+    # A browser, which names text/html before */*, gets a page; an RDF client (or */*) RDF.
+    if negotiate(accept, [*rdf_media_types(), "text/html"]) == "text/html":
+        return _page(page)
+    chosen = negotiate(accept, rdf_media_types(), default="text/turtle")
     if chosen is None:
         return error_response(406, f"available formats: {', '.join(rdf_media_types())}")
     return graph_response(graph, chosen)
 
 
+_PAGES = {
+    "catalog": ("DCAT-AP.de", "Katalogeintrag", "Catalogue entry", "/catalog"),
+    "void": ("VoID", "Beschreibung des Datensatzes (VoID)", "Description of the dataset (VoID)",
+             "/.well-known/void"),
+}
+
+
+def _page(name: str) -> Response:
+    """The dataset as people read it: who publishes it, under which licence, its downloads with
+    sizes and checksums, and the same description as RDF."""
+    context, language = lod_context(), page_language()
+    manifest = context.releases.get().manifest
+    vocabulary, german, english, path = _PAGES[name]
+    html = render_template(
+        "dataset.html", language=language, settings=context.settings, manifest=manifest,
+        heading=english if language == "en" else german, vocabulary=vocabulary,
+        title=DEFAULT_TITLE[language], description=DEFAULT_DESCRIPTION[language],
+        created=readable_date(manifest.created[:10], str(XSD.date), language),
+        triples=number(manifest.served_triples, language), entities=number(manifest.entities, language),
+        dumps=[(dump, f"{number(dump.size, language)} Bytes") for dump in manifest.dumps],
+        alternates=[(FORMAT_NAMES.get(f.label, f.label), f"{path}?format={f.label}")
+                    for f in SERVED_RDF_FORMATS])
+    response = Response(html, content_type="text/html; charset=utf-8")
+    response.headers["Vary"] = "Accept, Accept-Language"
+    return response
+
+
 @blueprint.route("/.well-known/void")
 def void() -> Response:
-    return _negotiated(lod_context().metadata().void)
+    return _negotiated(lod_context().metadata().void, page="void")
 
 
 @blueprint.route("/catalog")
 def catalog() -> Response:
-    return _negotiated(lod_context().metadata().catalog)
+    return _negotiated(lod_context().metadata().catalog, page="catalog")
 
 
 @blueprint.route("/healthz")

@@ -69,6 +69,16 @@ def page_language() -> str:
     return request.accept_languages.best_match(LANGUAGES, default="de") or "de"
 
 
+def number(value: int, language: str) -> str:
+    """A whole number as people write it: ``80.000.000`` in German, ``80,000,000`` in English.
+
+    >>> number(80000000, "de"), number(1482113, "en")
+    ('80.000.000', '1,482,113')
+    """
+    text = f"{value:,}"
+    return text.replace(",", ".") if language == "de" else text
+
+
 def readable_date(value: str, datatype: str | None, language: str) -> str:
     """A date as people write it, keeping its precision: ``2016-09`` (``xsd:gYearMonth``) is
     "September 2016", ``2014-01-24`` (``xsd:date``) "24. Januar 2014" or "24 January 2014".

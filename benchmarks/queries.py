@@ -54,6 +54,12 @@ class QueryClass:
             return _stored(self.template.removeprefix(_STORED)).text(values)
         return PREFIXES + Template(self.template).substitute(values)
 
+    @property
+    def accept(self) -> str:
+        if self.form in ("construct", "describe"):
+            return "application/n-triples"
+        return "application/sparql-results+json"
+
 
 _STORED = "stored:"
 
@@ -61,12 +67,6 @@ _STORED = "stored:"
 @functools.cache
 def _stored(name: str) -> StoredQuery:
     return next(q for q in bundled_queries() if q.name == name)
-
-    @property
-    def accept(self) -> str:
-        if self.form in ("construct", "describe"):
-            return "application/n-triples"
-        return "application/sparql-results+json"
 
 
 CLASSES = (

@@ -47,6 +47,7 @@ from lod.query.runners import InProcessQueries, QueryRunner
 from lod.release.layout import open_release
 from lod.remote.http import HttpClient, NoAnswer, error_text, read_some
 from lod.remote.query_text import QUERY_KEYWORDS, UPDATE_KEYWORDS, tokens
+from lod.vocab import QUERY_PREFIXES
 
 __all__ = [
     "WIKIDATA_ENDPOINT",
@@ -537,7 +538,7 @@ class LocalRelease(QuerySource):
         self.release = open_release(release_dir)
         self.name = f"the release in {release_dir}"
         self.runner = runner or InProcessQueries(
-            preparer=QueryPreparer(base_iri=self.release.manifest.base_iri),
+            preparer=QueryPreparer(base_iri=self.release.manifest.base_iri, prefixes=QUERY_PREFIXES),
             limits=QueryLimits(max_rows=max_rows, max_bytes=sys.maxsize, memory_bytes=None))
 
     def query(self, query: str) -> QueryResult:

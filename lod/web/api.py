@@ -23,7 +23,7 @@ from lod.query.stored import RESERVED, Parameter, ParameterError, StoredQuery
 from lod.web.context import lod_context
 from lod.web.errors import error_response as _error_response
 from lod.web.pages import page_language
-from lod.web.sparql import conditional, outcome_response
+from lod.web.sparql import conditional, outcome_response, validators
 
 blueprint = Blueprint("api", __name__)
 
@@ -70,19 +70,20 @@ def run(name: str) -> Response:
         text = stored.page(values, limit=limit, offset=offset)
     except ParameterError as refusal:
         return error_response(400, str(refusal))
-    plain = chosen == "application/json"
+    plain = chosen == "application/json"  # another representation of the result: a tag of its own
     key, outcome = context.cached_query(
         QueryRequest(text, formats=("application/sparql-results+json" if plain else chosen,)),
         etag=conditional(suffix="plain" if plain else ""))
+    tag = f"{key}-plain" if plain else key
     if outcome is None:
-        return Response(status=304, headers=_validators(key, plain))
+        return Response(status=304, headers=validators(tag))
     if outcome.status != 200:
         return error_response(outcome.status, outcome.message or "the query failed")
     if not plain:
         response = outcome_response(outcome, etag=key)
     else:
         rows = Solutions.from_json(outcome.read()).plain()
-        response = Response(json.dumps(rows, ensure_ascii=False), 200, headers=_validators(key, plain),
+        response = Response(json.dumps(rows, ensure_ascii=False), 200, headers=validators(tag),
                             content_type="application/json; charset=utf-8")
         if len(rows) == limit:
             following = {**arguments.to_dict(), "offset": str(offset + limit)}
@@ -93,11 +94,6 @@ def run(name: str) -> Response:
 def error_response(status: int, message: str) -> Response:
     """An API's error: JSON unless the client asks for another shape."""
     return _error_response(status, message, default="application/json")
-
-
-def _validators(key: str, plain: bool) -> list[tuple[str, str]]:
-    tag = f"{key}-plain" if plain else key
-    return [("ETag", f'"{tag}"'), ("Cache-Control", "public, no-cache"), ("Vary", "Accept")]
 
 
 def _format(name: str | None, accept: str | None) -> str:

@@ -73,11 +73,11 @@ def endpoint() -> Response:
     if outcome is not None:
         return outcome_response(outcome, etag=key)
     response = Response(status=304)
-    response.headers.extend(_validators(key))
+    response.headers.extend(validators(key))
     return response
 
 
-def _validators(key: str) -> list[tuple[str, str]]:
+def validators(key: str) -> list[tuple[str, str]]:
     # A release never changes: the answer may be kept, but must be revalidated (it is cheap).
     return [("ETag", quote_etag(key)), ("Cache-Control", "public, no-cache"), ("Vary", "Accept")]
 
@@ -110,7 +110,7 @@ def outcome_response(outcome: QueryOutcome, *, etag: str | None = None) -> Respo
     if outcome.truncated:
         # Virtuoso's convention: the result was cut at this many rows (or triples).
         headers.append(("X-SPARQL-MaxRows", str(outcome.count)))
-    headers += _validators(etag) if etag is not None else [("Vary", "Accept")]
+    headers += validators(etag) if etag is not None else [("Vary", "Accept")]
     if outcome.path:
         stream = open(outcome.path, "rb")  # noqa: SIM115 - closed by the WSGI server
         os.unlink(outcome.path)  # the open handle keeps it readable; nothing is left behind

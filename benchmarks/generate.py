@@ -1,9 +1,11 @@
 """Deterministic, realistic input data at any scale, written as the CSV files users write.
 
-Scale 1 is about 11,000 municipalities with plausible official keys in the 16 Länder, about 400
-districts, municipal IT service providers, associations, and cooperations of every kind with 2 to 40
-members each, with roles, dates, topics, people, posts and sources. The same scale and seed always
-give the same files.
+Scale 1 is the 16 Länder, about 400 districts and 11,000 municipalities with plausible official
+keys, each located in the body above it, municipal IT service providers, associations, and
+cooperations of every kind with 2 to 40 members each, with roles, topics, people, posts and
+sources. As in real registers, most details are dense (a membership's start, a cooperation's
+founding date) and some sparse (an end, a homepage, a cooperation that is part of another).
+The same scale and seed always give the same files.
 
     python benchmarks/generate.py --scale 0.1 --out /tmp/data-0.1
     python benchmarks/generate.py --records 10000 --out /tmp/data-10k
@@ -23,6 +25,10 @@ from lod.records.model import RECORD_TYPES, columns
 # Share of Germany's ~10,800 municipalities per Land (01 Schleswig-Holstein … 16 Thüringen).
 LAND_MUNICIPALITIES = {1: 1106, 2: 1, 3: 941, 4: 2, 5: 396, 6: 421, 7: 2301, 8: 1101, 9: 2056,
                        10: 52, 11: 1, 12: 413, 13: 726, 14: 418, 15: 218, 16: 605}
+LAND_NAMES = {1: "Schleswig-Holstein", 2: "Hamburg", 3: "Niedersachsen", 4: "Bremen",
+              5: "Nordrhein-Westfalen", 6: "Hessen", 7: "Rheinland-Pfalz", 8: "Baden-Württemberg",
+              9: "Bayern", 10: "Saarland", 11: "Berlin", 12: "Brandenburg",
+              13: "Mecklenburg-Vorpommern", 14: "Sachsen", 15: "Sachsen-Anhalt", 16: "Thüringen"}
 LAND_DISTRICTS = {1: 15, 2: 1, 3: 45, 4: 2, 5: 53, 6: 26, 7: 36, 8: 44, 9: 96, 10: 6, 11: 1,
                   12: 18, 13: 8, 14: 13, 15: 14, 16: 23}
 COOPERATION_KINDS = ("cooperation-contract", "partnership-agreement", "zweckverband",
@@ -96,13 +102,18 @@ class Generator:
         cite = lambda: self.random.sample(sources, k=self.random.choice((1, 1, 2)))  # noqa: E731
         municipalities: list[str] = []
         districts: list[str] = []
+        lands: list[str] = []
         for land, total in LAND_MUNICIPALITIES.items():
+            land_slug = f"land-{land:02d}"
+            lands.append(land_slug)
+            self.add("organisations", slug=land_slug, kind="land", name_de=LAND_NAMES[land],
+                     ars=f"{land:02d}", sources=cite())
             for district_number in range(self.count(LAND_DISTRICTS[land]) if total > 2 else 0):
                 key = f"{land:02d}{district_number + 1:03d}"
                 slug = f"kreis-{key}"
                 districts.append(slug)
                 self.add("organisations", slug=slug, kind="district", name_de=f"Landkreis {self.name()}",
-                         kreisschluessel=key, sources=cite())
+                         kreisschluessel=key, ars=key, located_in=[land_slug], sources=cite())
             for number in range(self.count(total)):
                 districts_here = max(1, self.count(LAND_DISTRICTS[land]))
                 district = number % districts_here + 1
@@ -112,8 +123,11 @@ class Generator:
                 slug = f"gemeinde-{ags}-{number}"
                 municipalities.append(slug)
                 name = self.name()
+                # A body lies in every body above it (the shapes ask for all of them).
+                above = [f"kreis-{ags[:5]}", land_slug] if total > 2 else [land_slug]
                 self.add("organisations", slug=slug, kind="municipality", name_de=name, name_en=name,
-                         ags=ags[:8], homepage=f"https://www.{slug}.example/", sources=cite())
+                         ags=ags[:8], homepage=f"https://www.{slug}.example/", located_in=above,
+                         sources=cite())
         providers = []
         for number in range(self.count(300)):
             slug = f"it-dienstleister-{number}"
@@ -126,21 +140,33 @@ class Generator:
             associations.append(slug)
             self.add("organisations", slug=slug, kind="association", name_de=f"Verband {self.name()}",
                      sources=cite())
-        parties = municipalities + districts + providers + associations
-        for number in range(self.count(24000)):  # about 1 million triples at scale 1
+        parties = municipalities + districts + lands + providers + associations
+        for number in range(self.count(24000)):  # about 1.2 million triples at scale 1
             slug = f"kooperation-{number}"
             start_year = self.random.randint(1995, 2022)
             ended = self.random.random() < 0.3
             start = self.date(start_year, start_year)
             end = self.date(start_year + 1, 2025) if ended else ""
+            # A tenth are parts of an earlier one (programmes and their projects, to some depth).
+            part_of = f"kooperation-{self.random.randrange(number)}" \
+                if number and self.random.random() < 0.1 else ""
+            homepage = f"https://{slug}.example/" if self.random.random() < 0.4 else ""
             self.add("cooperations", slug=slug, kind=self.random.choice(COOPERATION_KINDS),
                      name_de=f"Kooperation {self.name()}",
                      topics=self.random.sample(TOPICS, k=self.random.randint(1, 3)),
-                     start=start, end=end, status="ended" if ended else "active", sources=cite())
+                     start=start, end=end, status="ended" if ended else "active", part_of=part_of,
+                     homepage=homepage, sources=cite())
             size = min(40, max(2, int(self.random.paretovariate(1.2)) + 1))
             for member in self.random.sample(parties, k=size):
+                # Most members joined on a known date: at the founding, or later while the
+                # cooperation lasts; a few of those that joined have left.
+                draw = self.random.random()
+                joined = "" if draw < 0.05 else start if ended or draw < 0.5 else \
+                    self.date(start_year + 1, min(2024, start_year + 3))
+                left = self.date(int(joined[:4]) + 1, 2025) \
+                    if joined and not ended and self.random.random() < 0.1 else ""
                 self.add("memberships", member=member, organisation=slug,
-                         roles=[self.random.choice(ROLES)], sources=cite())
+                         roles=[self.random.choice(ROLES)], start=joined, end=left, sources=cite())
         for number in range(self.count(3000)):
             organisation = self.random.choice(parties)
             post = f"post-{number}"

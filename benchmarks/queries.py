@@ -34,6 +34,7 @@ PREFIX schema: <https://schema.org/>
 PREFIX foaf: <http://xmlns.com/foaf/0.1/>
 PREFIX adms: <http://www.w3.org/ns/adms#>
 PREFIX ikz: <https://w3id.org/lod-ikz/def/>
+PREFIX time: <http://www.w3.org/2006/time#>
 """
 
 
@@ -135,6 +136,98 @@ CONSTRUCT { <$cooperation> ?p ?o . ?o skos:prefLabel ?label } WHERE {
     QueryClass("ask", "ASK whether a municipality is a member of a cooperation", "ask", """\
 ASK { ?membership org:member <$member> ; org:organization <$cooperation> }"""),
 )
+
+# The shapes portals and federation engines send beyond the classic lookups (issue #12): details
+# that may be missing on dense properties, negation, alternatives, paths, nested groups and the
+# bound joins of federation engines.
+_START = "time:hasBeginning/(time:inXSDDate|time:inXSDgYearMonth|time:inXSDgYear)"
+_END = "time:hasEnd/(time:inXSDDate|time:inXSDgYearMonth|time:inXSDgYear)"
+BROADER = (
+    QueryClass("members_optional", "the members of a cooperation with their key and when they joined "
+               "(OPTIONALs on dense properties, one a path)", "select", f"""\
+SELECT ?member ?name ?key ?joined WHERE {{
+  ?membership org:organization <$cooperation> ; org:member ?member .
+  ?member skos:prefLabel ?name . FILTER(LANG(?name) = "de")
+  OPTIONAL {{ ?member ikz:ags ?key }}
+  OPTIONAL {{ ?membership org:memberDuring/{_START} ?joined }}
+}} ORDER BY ?name ?member"""),
+    QueryClass("memberships_of", "the cooperations of a municipality with the interval of its "
+               "membership (OPTIONALs of three triples)", "select", """\
+SELECT ?cooperation ?name ?joined ?left WHERE {
+  ?city ikz:ags "$ags" .
+  ?membership org:member ?city ; org:organization ?cooperation .
+  ?cooperation skos:prefLabel ?name . FILTER(LANG(?name) = "de")
+  OPTIONAL { ?membership org:memberDuring ?interval . ?interval time:hasBeginning ?b . ?b ?precision ?joined
+             FILTER(?precision IN (time:inXSDDate, time:inXSDgYearMonth, time:inXSDgYear)) }
+  OPTIONAL { ?membership org:memberDuring ?interval2 . ?interval2 time:hasEnd ?e . ?e time:inXSDDate ?left }
+} ORDER BY ?cooperation"""),
+    QueryClass("nested_optional", "the members of a cooperation, when they joined and, if they "
+               "left, when (nested OPTIONALs)", "select", f"""\
+SELECT ?member ?joined ?left WHERE {{
+  ?membership org:organization <$cooperation> ; org:member ?member .
+  OPTIONAL {{
+    ?membership org:memberDuring ?interval .
+    OPTIONAL {{ ?interval {_START} ?joined }}
+    OPTIONAL {{ ?interval {_END} ?left }}
+  }}
+}} ORDER BY ?member"""),
+    QueryClass("not_exists", "the municipalities of a district in no cooperation of one kind "
+               "(FILTER NOT EXISTS)", "select", """\
+SELECT ?city ?name WHERE {
+  ?city schema:containedInPlace <$district> ; skos:prefLabel ?name . FILTER(LANG(?name) = "de")
+  FILTER NOT EXISTS { ?membership org:member ?city ; org:organization ?c . ?c org:classification <$kind> }
+} ORDER BY ?name ?city"""),
+    QueryClass("minus", "the present members of a cooperation: its members MINUS those that left",
+               "select", """\
+SELECT ?member ?name WHERE {
+  ?membership org:organization <$cooperation> ; org:member ?member .
+  ?member skos:prefLabel ?name . FILTER(LANG(?name) = "de")
+  MINUS { ?membership org:memberDuring/time:hasEnd ?end }
+} ORDER BY ?name ?member"""),
+    QueryClass("union", "the cooperations of a municipality and of the bodies it lies in (UNION)",
+               "select", """\
+SELECT ?cooperation ?name ?via WHERE {
+  { ?membership org:member <$organisation> ; org:organization ?cooperation . BIND("itself" AS ?via) }
+  UNION
+  { <$organisation> schema:containedInPlace ?above .
+    ?membership org:member ?above ; org:organization ?cooperation . BIND(STR(?above) AS ?via) }
+  ?cooperation skos:prefLabel ?name . FILTER(LANG(?name) = "de")
+} ORDER BY ?via ?cooperation"""),
+    QueryClass("transitive", "a cooperation and all its parts, at any depth (dcterms:isPartOf*)",
+               "select", """\
+SELECT ?part ?name WHERE {
+  ?part dcterms:isPartOf* <$cooperation> ; skos:prefLabel ?name . FILTER(LANG(?name) = "de")
+} ORDER BY ?part"""),
+    QueryClass("group_concat", "per municipality of a district, its cooperations in one cell "
+               "(GROUP_CONCAT)", "select", """\
+SELECT ?city (COUNT(DISTINCT ?cooperation) AS ?count)
+       (GROUP_CONCAT(DISTINCT ?name; separator="; ") AS ?cooperations) WHERE {
+  ?city schema:containedInPlace <$district> .
+  ?membership org:member ?city ; org:organization ?cooperation .
+  ?cooperation skos:prefLabel ?name . FILTER(LANG(?name) = "de")
+} GROUP BY ?city ORDER BY ?city"""),
+    QueryClass("subselect_limit", "the members of the ten latest cooperations on a topic before a "
+               "year (sub-SELECT with LIMIT)", "select", """\
+SELECT ?cooperation ?founded ?member WHERE {
+  { SELECT ?cooperation ?founded WHERE {
+      ?cooperation dcterms:subject <$topic> ; schema:foundingDate ?date .
+      BIND(STR(?date) AS ?founded) FILTER(?founded < "$year")
+    } ORDER BY DESC(?founded) ?cooperation LIMIT 10 }
+  ?membership org:organization ?cooperation ; org:member ?member .
+} ORDER BY DESC(?founded) ?cooperation ?member"""),
+    QueryClass("values_join", "a federation engine's bound join: the memberships of 20 "
+               "organisations as one VALUES block", "select", """\
+SELECT ?member ?membership ?cooperation WHERE {
+  ?membership org:member ?member ; org:organization ?cooperation .
+} VALUES ?member { $members }"""),
+    QueryClass("text_ci", "organisations whose name matches a text in any case (REGEX, flag i)",
+               "select", """\
+SELECT ?org ?name WHERE {
+  ?org a org:Organization ; skos:prefLabel ?name .
+  FILTER(LANG(?name) = "de" && REGEX(?name, "$text", "i"))
+} ORDER BY ?name LIMIT 50"""),
+)
+CLASSES += BROADER
 BY_NAME = {c.name: c for c in CLASSES}
 
 
@@ -166,6 +259,11 @@ class Domains:
     years: list[int]
     memberships: list[tuple[str, str]]
     """(member slug, cooperation slug) of municipal members."""
+    districts: list[str]
+    """Districts that municipalities lie in."""
+    programmes: list[str]
+    """Cooperations that others are part of."""
+    topics: list[str]
 
     @classmethod
     def read(cls, data_dir: Path) -> Domains:
@@ -190,6 +288,8 @@ class Domains:
                 if piece.isascii() and piece.isalpha():
                     texts.add(piece)
         years = sorted({int(r["start"][:4]) for r in cooperations if r["start"]})
+        above = {slug for r in organisations if r["kind"] == "municipality"
+                 for slug in r["located_in"].split(";") if slug.startswith("kreis-")}
         return cls(
             municipalities=municipalities,
             members=[(slug, by_slug[slug]) for slug in member_slugs],
@@ -200,6 +300,9 @@ class Domains:
             texts=sorted(texts),
             years=years,
             memberships=memberships,
+            districts=sorted(above),
+            programmes=sorted({r["part_of"] for r in cooperations if r["part_of"]}),
+            topics=sorted({t for r in cooperations for t in r["topics"].split(";") if t}),
         )
 
 
@@ -209,9 +312,28 @@ def domain(domains: Domains, name: str, *, seed: int) -> list[dict[str, str]]:
     kind = f"{BASE}def/cooperation-kind/"
     if name == "lookup":
         return [{"ags": ags} for _, ags in d.municipalities]
+    if name == "memberships_of":
+        return [{"ags": ags} for _, ags in d.members]
+    if name == "union":
+        return [{"organisation": _iri("organisation", slug)} for slug, _ in d.municipalities]
+    if name == "not_exists":
+        return [{"district": _iri("organisation", s), "kind": kind + k} for s in d.districts for k in d.kinds]
+    if name == "group_concat":
+        return [{"district": _iri("organisation", s)} for s in d.districts]
+    if name == "transitive":
+        return [{"cooperation": _iri("cooperation", s)} for s in d.programmes]
+    if name == "subselect_limit":
+        return [{"topic": f"{BASE}def/topic/{t}", "year": str(y)} for t in d.topics for y in d.years]
+    if name == "values_join":
+        # Consecutive blocks of 20, as a federation engine sends the bindings it has in hand.
+        parties = d.organisations
+        return [{"members": " ".join(f"<{_iri('organisation', s)}>" for s in parties[i:i + 20])}
+                for i in range(0, len(parties), 20)]
+    if name == "text_ci":
+        return [{"text": t} for t in d.texts]
     if name == "cooperations_of":
         return [{"ags": ags} for _, ags in d.members]
-    if name in ("members_of", "construct"):
+    if name in ("members_of", "construct", "members_optional", "nested_optional", "minus"):
         return [{"cooperation": _iri("cooperation", s)} for s in d.cooperations]
     if name == "count_per_land":
         return [{"kind": kind + k, "year": str(y)} for k in d.kinds for y in d.years]

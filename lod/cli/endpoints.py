@@ -6,6 +6,7 @@ Registered on the ``lod`` group at the end of :mod:`lod.cli`; this module does n
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,8 +19,10 @@ from lod.errors import InputError, UsageError
 from lod.formats import RdfFormat, ResultFormat
 from lod.query.prepare import QueryInvalid, QueryPreparer, QueryRefused
 from lod.query.results import write_boolean, write_solutions
+from lod.rdf import statistics as plan_statistics
 from lod.rdf.store import to_oxigraph
 from lod.records.sources import read_records
+from lod.release.layout import ReleaseError, open_release
 from lod.remote.client import (
     WIKIDATA_ENDPOINT,
     AnswerCache,
@@ -94,6 +97,9 @@ def query(query_argument: str, endpoint: str | None, release_dir: Path | None, f
         settings = Settings.load(config=config, release_dir=release_dir)
         runner = query_runner(settings, in_process=True)
         if explain:
+            with contextlib.suppress(ReleaseError):  # no release yet: the engine orders the joins
+                release = open_release(settings.release_dir, check_store=False)
+                runner.preparer.use_statistics(plan_statistics.read(release.path))
             click.echo(explained(runner.preparer, text), nl=False)
             return
         source = LocalRelease(settings.release_dir, max_rows=settings.max_rows, runner=runner)

@@ -42,6 +42,7 @@ from lod.query.evaluate import (
 from lod.query.gateway import FederationPolicy, ServiceForwarder, ServiceGateway
 from lod.query.prepare import QueryPreparer
 from lod.query.sandbox import confine, died_of_memory
+from lod.rdf import statistics as plan_statistics
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,7 @@ def _child_main(fd: int, relay_fd: int, limits: QueryLimits, spool_dir: str, pre
         gateway.start()
     # The store in memory came with the fork: shared with the server process until written.
     stores: dict[str, ox.Store] = {memory.path: memory.store} if memory and memory.store else {}
+    planned_for = None  # the store whose release's statistics the preparer plans with
     while True:
         try:
             # A forked child may hold copies of its parent's socket ends, so it cannot count on
@@ -178,6 +180,9 @@ def _child_main(fd: int, relay_fd: int, limits: QueryLimits, spool_dir: str, pre
             if store is None:
                 stores.clear()  # a new release replaces the old one
                 store = stores[store_path] = ox.Store.read_only(store_path)
+            if planned_for != store_path:
+                preparer.use_statistics(plan_statistics.read(Path(store_path).parent))
+                planned_for = store_path
             # Prepared here, in the confined process: the server process's threads then spend no
             # time on it under their shared lock, and a parser that failed takes down only this.
             outcome = prepare_and_evaluate(store, QueryRequest(*fields), preparer, limits=limits,

@@ -3,13 +3,15 @@ answer is provably the same.
 
 :func:`plan` takes the syntax tree the preparer decided on and returns the tree to run. Rewrites
 belong to an engine (:class:`Engine`): any other store than Oxigraph (:attr:`Engine.STANDARD`)
-gets the query unchanged. For Oxigraph, three rewrites, each where it is proven:
+gets the query unchanged. For Oxigraph, four rewrites, each where it is proven:
 
 - ``OPTIONAL { P }`` and ``MINUS { Q }`` after a pattern that binds their join variables become
   ``LATERAL { OPTIONAL { P } }`` and ``LATERAL { MINUS { Q } }``, evaluated per row (this module);
 - the pattern of ``FILTER (NOT) EXISTS`` becomes a chain of per-row lookups (:mod:`.exists`);
 - a FILTER on a BIND's variable is written on the BIND's expression, so that the engine can push
-  it down (:mod:`.binds`).
+  it down (:mod:`.binds`);
+- the triple patterns that open a group are chained in the order the release's statistics favour
+  (:mod:`.joins`).
 
 What Oxigraph 0.5 does badly (measured, issue #12)
 --------------------------------------------------
@@ -145,6 +147,8 @@ from lod.query.bindings import (
 )
 from lod.query.binds import inline_binds
 from lod.query.exists import chain_exists
+from lod.query.joins import Order, join_orders, order_joins
+from lod.rdf.statistics import Statistics
 from lod.sparql import (
     LIMITS,
     Bind,
@@ -177,17 +181,28 @@ class Engine(enum.Enum):
     """Any SPARQL 1.1 store (a remote one): gets the query unchanged."""
 
 
-def plan(query: Query, *, engine: Engine = Engine.OXIGRAPH) -> Query:
+def plan(query: Query, *, engine: Engine = Engine.OXIGRAPH, statistics: Statistics | None = None) -> Query:
     """The query to give ``engine``: the same answer as ``query`` on every dataset, in a form the
-    engine evaluates well. Returns ``query`` itself where there is nothing to rewrite."""
+    engine evaluates well; ``statistics`` of the data let it choose the order of joins
+    (:mod:`.joins`). Returns ``query`` itself where there is nothing to rewrite."""
+    return plan_with_orders(query, engine=engine, statistics=statistics)[0]
+
+
+def plan_with_orders(query: Query, *, engine: Engine = Engine.OXIGRAPH, statistics: Statistics | None = None,
+                     orders: tuple[Order, ...] | None = None) -> tuple[Query, tuple[Order, ...]]:
+    """:func:`plan`, and the orders of joins it chose; given ``orders`` (chosen for a query of the
+    same shape), it takes those instead of choosing."""
     if engine is Engine.STANDARD:
-        return query
-    planned = chain_exists(_query(inline_binds(query)))
+        return query, ()
+    inlined = inline_binds(query)
+    if orders is None:
+        orders = join_orders(inlined, statistics)
+    planned = chain_exists(_query(order_joins(inlined, orders)))
     # LATERAL nests a group or two deeper: a query at the parser's limit of what the engine's
     # stack takes (lod.sparql.limits) runs as the client wrote it rather than past that limit.
     if planned is not query and engine_depth(planned) > LIMITS["max_engine_depth"]:
-        return query
-    return planned
+        return query, ()
+    return planned, orders
 
 
 # Elements that join the rows before them (a LATERAL fixed after them would keep the engine from

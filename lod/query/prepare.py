@@ -22,8 +22,10 @@ from typing import cast
 
 from lod.errors import LodError
 from lod.query.gateway import FederationPolicy, gateway_url
-from lod.query.planner import Engine, plan
+from lod.query.joins import Order
+from lod.query.planner import Engine, plan_with_orders
 from lod.query.recent import Outlines, Recent
+from lod.rdf.statistics import Statistics
 from lod.sparql import (
     IRI,
     AskQuery,
@@ -79,6 +81,9 @@ class PreparedQuery:
     original: str = field(default="", kw_only=True)
     """The client's query in canonical form, as parsed (before routing and planning); the same
     string as ``text`` when neither changed anything."""
+    join_orders: tuple[Order, ...] = field(default=(), kw_only=True, compare=False)
+    """The orders of joins the planner chose (:mod:`lod.query.joins`): a query shape learnt from
+    this query keeps them."""
 
     def __post_init__(self) -> None:
         if not self.original:
@@ -143,11 +148,25 @@ class QueryPreparer:
         """Why FROM and FROM NAMED are refused here; None where a query may name its dataset."""
         self.graph_refusal = graph_refusal
         """Why GRAPH patterns are refused here; None where the engine keeps them to the dataset."""
-        self._cached = functools.lru_cache(maxsize=cache_size)(self._prepare_or_refuse)
+        self.statistics: Statistics | None = None
+        """Of the data the queries run on, for the order of joins; see :meth:`use_statistics`."""
+        self._cache_size = cache_size
         self._marker = Marker()
-        self._shapes: Recent[tuple[str, ...], _PreparedShape] = Recent(cache_size)
-        self._sighted: Recent[tuple[str, ...], str] = Recent(cache_size)
-        self._outlines: Outlines[_PreparedShape] = Outlines(cache_size)
+        self._forget()
+
+    def use_statistics(self, statistics: Statistics | None) -> None:
+        """Plan for data with these statistics from now on (a new release): what was prepared
+        before is forgotten, as its plans were made for other data."""
+        if statistics != self.statistics:
+            self.statistics = statistics
+            self._forget()
+
+    def _forget(self) -> None:
+        size = self._cache_size
+        self._cached = functools.lru_cache(maxsize=size)(self._prepare_or_refuse)
+        self._shapes: Recent[tuple[str, ...], _PreparedShape] = Recent(size)
+        self._sighted: Recent[tuple[str, ...], str] = Recent(size)
+        self._outlines: Outlines[_PreparedShape] = Outlines(size)
 
     def prepare(self, text: str) -> PreparedQuery:
         """The query ready to run; raises :class:`QueryInvalid` or :class:`QueryRefused`."""
@@ -195,7 +214,7 @@ class QueryPreparer:
         ``prepared`` for the query just prepared the whole way (the proof is in
         :mod:`lod.sparql.shapes`; this checks it once more)."""
         try:
-            model = self._prepare(shape.placeholder(self._marker))
+            model = self._prepare(shape.placeholder(self._marker), orders=prepared.join_orders)
         except LodError:
             return None
         text = Template.build(model.text, shape, self._marker)
@@ -216,7 +235,7 @@ class QueryPreparer:
         log.warning("query shape not kept: its template gives another text than the query's")
         return None
 
-    def _prepare(self, text: str) -> PreparedQuery:
+    def _prepare(self, text: str, *, orders: tuple[Order, ...] | None = None) -> PreparedQuery:
         try:
             query = parse_query(text, base_iri=self.base_iri, prefixes=self.prefixes)
         except UpdateNotAllowed:
@@ -233,7 +252,7 @@ class QueryPreparer:
         # word is missing, the tree has none, and the walk that finds them is spared.
         services = query.services() if "SERVICE" in original else ()
         if not services:
-            return self._planned(query, original, query, form, (), dataset)
+            return self._planned(query, original, query, form, (), dataset, orders)
         policy = self.federation
         if policy is None:
             raise QueryRefused(SERVICE_OFF)
@@ -249,12 +268,13 @@ class QueryPreparer:
 
         routed = transform(query, to_gateway)
         assert isinstance(routed, Query)
-        return self._planned(query, original, routed, form, tuple(e for e in endpoints if e), dataset)
+        return self._planned(query, original, routed, form, tuple(e for e in endpoints if e), dataset, orders)
 
     def _planned(self, query: Query, original: str, decided: Query, form: str,
-                 services: tuple[str, ...], dataset: bool) -> PreparedQuery:
+                 services: tuple[str, ...], dataset: bool, orders: tuple[Order, ...] | None) -> PreparedQuery:
         """The query decided on, planned for the engine; ``query`` is the client's, as parsed, and
         ``original`` its canonical text."""
-        planned = plan(decided, engine=self.engine)
+        planned, orders = plan_with_orders(decided, engine=self.engine, statistics=self.statistics,
+                                           orders=orders)
         text = original if planned is query else serialize(planned)
-        return PreparedQuery(text, form, services, dataset, original=original)
+        return PreparedQuery(text, form, services, dataset, original=original, join_orders=orders)

@@ -22,6 +22,7 @@ from lod.formats import RdfFormat
 from lod.query.evaluate import QueryLimits, QueryOutcome, QueryRequest, prepare_and_evaluate
 from lod.query.executor import ExecutorPool
 from lod.query.prepare import QueryPreparer
+from lod.rdf import statistics as plan_statistics
 from lod.rdf.store import load_in_memory, open_store
 from lod.release.layout import Release
 
@@ -86,5 +87,6 @@ class InProcessQueries:
             path = str(release.store_path)
             if self._store is None or self._store[0] != path:
                 self._store = (path, open_store(release.store_path))
+                self.preparer.use_statistics(plan_statistics.read(release.path))
             return prepare_and_evaluate(self._store[1], request, self.preparer, limits=self.limits,
                                         spool_dir=tempfile.gettempdir())

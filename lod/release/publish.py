@@ -6,7 +6,7 @@ Layout of a release directory::
     release/
       current -> builds/20261125T161000123Z-3fa2c1     (a symlink, replaced atomically)
       builds/20261125T161000123Z-3fa2c1/
-        store/  dumps/  manifest.json  void.ttl  catalog.ttl  validation.ttl
+        store/  dumps/  manifest.json  void.ttl  catalog.ttl  validation.ttl  plan-statistics.json
 
 A build is written to ``builds/.partial-…`` and renamed when complete, so ``builds/`` holds only
 finished builds, and ``current`` only ever points to one. ``manifest.json`` is written last.
@@ -34,6 +34,7 @@ from rdflib import Graph
 
 from lod.errors import LodError
 from lod.formats import RdfFormat
+from lod.rdf import statistics as plan_statistics
 from lod.rdf.inputs import load_rdf, split_inputs
 from lod.rdf.mapping import record_iris, triples
 from lod.rdf.store import (
@@ -130,12 +131,14 @@ def build_release(inputs: Path | Sequence[Path], *, settings: Settings, allow_wa
             tasks: dict[str, list[Callable[[ox.Store], Any]]] = {
                 "dumps": [partial_call(_write_dump, spec, dumps_dir, stem) for spec in DUMPS],
                 "statistics": [partial_call(_statistics, base_iri=settings.base_iri)],
+                "plan statistics": [plan_statistics.count],
                 "validation": [partial_call(validate_store_part, compiled=compiled, part=part)
                                for part in parts]}
             write_store = partial_call(_write_store, partial / "store", memory)
             results = run_parallel(tasks, memory, meanwhile=write_store)
             del memory
             dumps, [stats] = tuple(results["dumps"]), results["statistics"]
+            plan_statistics.write(results["plan statistics"][0], partial)
             report = report_of(results["validation"], compiled)
             if not report.passes(strict=not allow_warnings):
                 findings = trace(report, record_iris(dataset, base_iri=settings.base_iri))

@@ -98,3 +98,18 @@ def _result_set(quads: list[Quad]) -> object | None:
         order = int(index[0].value) if index and isinstance(index[0], Literal) else len(rows)
         rows.append((order, tuple(values.get(variable) for variable in variables)))
     return variables, [row for _, row in sorted(rows, key=lambda item: item[0])]
+
+
+def same_answer(first: object, second: object, *, ordered: bool) -> bool:
+    """Whether two answers of :func:`w3c.answer` (or :func:`expected`) are the same; solutions
+    are matched by variable name."""
+    if isinstance(first, tuple) and len(first) == 2 and isinstance(first[1], list):
+        if not (isinstance(second, tuple) and len(second) == 2 and isinstance(second[1], list)):
+            return False
+        (names, rows), (other_names, other_rows) = first, second
+        if sorted(names) != sorted(other_names):
+            return False
+        position = [other_names.index(name) for name in names]
+        aligned = [tuple(row[i] for i in position) for row in other_rows]
+        return w3c.same_solutions(rows, aligned, ordered=ordered)
+    return first == second

@@ -1,0 +1,71 @@
+"""The planner on the benchmark's query mix at scale 0.1: the first queries of every class run
+with and without the planner on the generated data (records mapped as `lod build` maps them, plus
+the vocabulary), and the answers must be the same - as multisets, in order where ORDER BY fixes
+it. DESCRIBE is left out (its answer is up to the engine, and the planner passes it by)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from lod.query.planner import Engine
+from lod.query.prepare import QueryPreparer
+from lod.rdf.inputs import load_rdf_files
+from lod.rdf.mapping import triples
+from lod.rdf.statistics import count as count_statistics
+from lod.rdf.store import to_oxigraph
+from lod.records.sources import read_records
+from lod.vocab import QUERY_PREFIXES
+
+from ..sparql import w3c
+from .expected import same_answer
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from benchmarks import queries  # noqa: E402
+
+PER_CLASS = 4
+COMPARED = tuple(c for c in queries.CLASSES if c.form != "describe")
+
+
+@pytest.fixture(scope="module")
+def mix(tmp_path_factory: pytest.TempPathFactory) -> tuple[ox.Store, dict[str, list[str]]]:
+    data = tmp_path_factory.mktemp("mix") / "data"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--scale", "0.1",
+                    "--out", str(data)], check=True, capture_output=True)
+    store = ox.Store()
+    store.bulk_extend(ox.Quad(*(to_oxigraph(term) for term in triple), ox.DefaultGraph())
+                      for triple in triples(read_records(data)))
+    load_rdf_files(store, sorted((ROOT / "ontology").glob("*.ttl")))
+    return store, queries.sequences(data, length=PER_CLASS, classes=COMPARED)
+
+
+@pytest.mark.parametrize("query_class", COMPARED, ids=lambda c: c.name)
+def test_the_planned_query_gives_the_same_answer(mix: tuple[ox.Store, dict[str, list[str]]],
+                                                  query_class: queries.QueryClass) -> None:
+    store, texts = mix
+    planned = QueryPreparer(base_iri=queries.BASE, prefixes=QUERY_PREFIXES)
+    planned.use_statistics(count_statistics(store))
+    unplanned = QueryPreparer(base_iri=queries.BASE, prefixes=QUERY_PREFIXES, engine=Engine.STANDARD)
+    answered = 0
+    for text in texts[query_class.name]:
+        unplanned_answer = w3c.answer(store, unplanned.prepare(text).text, None)
+        planned_answer = w3c.answer(store, planned.prepare(text).text, None)
+        assert same_answer(unplanned_answer, planned_answer, ordered="ORDER BY" in text), text
+        answered += unplanned_answer not in (False, frozenset()) and not (
+            isinstance(unplanned_answer, tuple) and not unplanned_answer[1])
+    assert answered, f"no query of {query_class.name} had an answer: the comparison says nothing"
+
+
+def test_the_mix_exercises_the_planner(mix: tuple[ox.Store, dict[str, list[str]]]) -> None:
+    """Not a vacuous comparison: the planner rewrites the queries of many classes."""
+    store, texts = mix
+    planned = QueryPreparer(base_iri=queries.BASE, prefixes=QUERY_PREFIXES)
+    planned.use_statistics(count_statistics(store))
+    rewritten = {name for name, group in texts.items()
+                 if any(planned.prepare(t).text != planned.prepare(t).original for t in group)}
+    assert len(rewritten) >= 8, sorted(rewritten)

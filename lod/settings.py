@@ -62,6 +62,9 @@ class Settings:
     """Releases with at most this many triples are queried from memory (two to three times faster
     than from disk): about 0.35 GB per million triples for each server process and, as their queries
     read it, for each of its query processes (0: always from disk)."""
+    log_plans: bool = False
+    """Log each query the planner rewrote, as the client sent it and as the engine runs it
+    (standard error, logger ``lod.query.plans``)."""
     max_rows: int = 100_000
     """Rows (SELECT) or triples (CONSTRUCT/DESCRIBE) returned at most; more are cut, with a header."""
     max_query_bytes: int = 1_000_000

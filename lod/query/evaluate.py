@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import logging
 import os
 import re
 import tempfile
@@ -31,6 +32,10 @@ INLINE_LIMIT = 256 * 1024
 
 _Format = ResultFormat | RdfFormat
 _RESULT_FORMATS = tuple(ResultFormat)
+
+PLANS_LOGGER = "lod.query.plans"
+plans = logging.getLogger(PLANS_LOGGER)
+"""Where each query the planner rewrote is logged, at INFO (the setting log_plans)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,5 +312,7 @@ def prepare_and_evaluate(store: ox.Store, request: QueryRequest, preparer: Query
         prepared = preparer.prepare(request.query)
     except (QueryInvalid, QueryRefused) as refusal:
         return error(refusal.status, str(refusal))
+    if prepared.text != prepared.original and plans.isEnabledFor(logging.INFO):
+        plans.info("query planned: %s\n  the engine runs: %s", prepared.original, prepared.text)
     return evaluate(store, replace(request, query=prepared.text), max_rows=limits.max_rows,
                     max_bytes=limits.max_bytes, spool_dir=spool_dir, gateway=gateway)

@@ -15,8 +15,11 @@ functions that make it a term (decoding escapes, expanding the prefix, resolving
 base, the RFC 3987 check), which :meth:`Template.fill` runs again - the same functions, refusing
 what they refuse; what is decided on the tree (limits, scope rules, the planner's rewrites)
 depends on the kind of each term, never on its value; and the serialiser writes each such term
-as a unit from its value alone (:func:`~.serialize.terms_text`). What would break this stays in
-the key or has no shape:
+as a unit from its value alone (:func:`~.serialize.terms_text`). One decision depends on values:
+the order of joins, which the planner chooses from the data's statistics
+(:mod:`lod.query.joins`). A shape keeps the order chosen for the query it was learnt on, as a
+prepared statement keeps its plan; every order gives the same answer. What would break the rest
+stays in the key or has no shape:
 
 - numbers, booleans and language tags stay in the key (LIMIT's value; the sign that makes
   ``?x -1`` a subtraction), and so do both parts of a typed literal, whose canonical form

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 
 from lod.errors import LodError
+from lod.query.evaluate import PLANS_LOGGER
 from lod.settings import Settings
 from lod.web.http_server import BACKLOG, WorkerServer
 
@@ -39,7 +40,7 @@ class ServeError(LodError):
 
 def serve(settings: Settings) -> None:
     """Serve the release in ``settings.release_dir`` until SIGTERM or SIGINT."""
-    _log_to_stderr()
+    _log_to_stderr(settings)
     _allow_open_files(settings)
     listener = listen(settings.host, settings.port)
     log.info("listening at http://%s:%s/ with %d worker(s) of %d thread(s)", settings.host, settings.port,
@@ -246,13 +247,14 @@ def _allow_open_files(settings: Settings) -> None:
                         "connections may fit", limit, settings.connection_limit)
 
 
-def _log_to_stderr() -> None:
-    """The server's messages (and waitress') on standard error, in gunicorn's format; the access
-    log goes to standard output (http_server.write_stdout)."""
+def _log_to_stderr(settings: Settings) -> None:
+    """The server's messages (and waitress', and the plans if asked for) on standard error, in
+    gunicorn's format; the access log goes to standard output (http_server.write_stdout)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s",
                                            "%Y-%m-%d %H:%M:%S %z"))
     for name, level in ((__name__, logging.INFO), ("waitress", logging.WARNING),
+                        (PLANS_LOGGER, logging.INFO if settings.log_plans else logging.WARNING),
                         # "Task queue depth is N" on every request that waits for a thread: under
                         # load that is most of them, and the access log already shows the load.
                         ("waitress.queue", logging.ERROR)):

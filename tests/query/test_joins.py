@@ -90,6 +90,7 @@ def test_the_chain_answers_the_same(store: ox.Store, statistics: Statistics) -> 
 
 @pytest.mark.parametrize("text", [
     "SELECT * { ?m :member ?o ; :organization ?c }",                         # two patterns
+    "SELECT * { ?m :member :org1 ; :organization ?c . ?c :type ?t }",       # starts from a constant
     "SELECT * { ?m :member/:key ?k ; :organization ?c . ?c :type ?t }",      # a path
     "SELECT * { _:m :member ?o ; :organization ?c . ?c :type ?t }",          # a blank node
     "SELECT * { ?m :member ?o ; :organization ?c . ?c :type ?t } VALUES ?o { :org1 }",  # joined with VALUES

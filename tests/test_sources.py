@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from lod import InputError, Organisation, UsageError, read_records
+from lod.cli import cli
 from lod.records.sources import record_fields
 
 
@@ -154,3 +158,40 @@ def test_records_built_in_python_are_checked() -> None:
                                 sources=("missing",))
     problems = check_dataset(Dataset(organisations=(organisation,)), load_schemes())
     assert [(p.file, p.column) for p in problems] == [("organisations[x]", "sources")]
+
+
+def _as_german_spreadsheets_save(path: Path, encoding: str = "utf-8") -> None:
+    """The file as Excel and LibreOffice save CSV in German: semicolons, CRLF, cells quoted where
+    they hold a semicolon."""
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    with path.open("w", encoding=encoding, newline="") as file:
+        csv.writer(file, delimiter=";", lineterminator="\r\n").writerows(rows)
+
+
+def test_semicolons_are_recognised_and_said(minimal: Path) -> None:
+    for name in ("organisations", "memberships"):
+        _as_german_spreadsheets_save(minimal / f"{name}.csv")
+    notes: list[str] = []
+    dataset = read_records(minimal, notes=notes)
+    assert dataset == read_records(minimal) and len(dataset.organisations) == 4
+    assert sorted(notes) == [f"{minimal / name}.csv: columns separated by semicolons ';'"
+                             for name in ("memberships", "organisations")]
+    # A value with a semicolon (a column of several values) survives the quoting.
+    assert dataset.memberships[0].slug == "oss--kgst"
+
+
+def test_a_file_in_windows_1252_is_reported_once(minimal: Path) -> None:
+    """Not one problem per reference into it: those cannot be checked until it can be read."""
+    _as_german_spreadsheets_save(minimal / "organisations.csv", encoding="cp1252")
+    edit_bytes = (minimal / "organisations.csv").read_bytes()
+    assert b"\xfc" in edit_bytes or b"\xe4" in edit_bytes or b"\xf6" in edit_bytes, "no umlaut in the fixture"
+    found = problems_of(minimal)
+    assert len(found) == 1, found
+    assert "organisations.csv" in found[0] and "not UTF-8" in found[0] and "Windows-1252" in found[0]
+
+
+def test_the_cli_says_the_separator(minimal: Path) -> None:
+    _as_german_spreadsheets_save(minimal / "organisations.csv")
+    done = CliRunner().invoke(cli, ["validate", str(minimal)])
+    assert done.exit_code == 0, done.output
+    assert "note: " in done.stderr and "organisations.csv: columns separated by semicolons" in done.stderr

@@ -46,13 +46,17 @@ def cli() -> None:
 
 def _check(data: Path, base_iri: str, *, json_errors: bool = False, engine: str = "compiled",
            ) -> CheckedData:
+    notes: list[str] = []
     try:
-        return check_records(read_records(data), base_iri=base_iri, engine=engine)
+        return check_records(read_records(data, notes=notes), base_iri=base_iri, engine=engine)
     except InputError as error:
         if json_errors:
             click.echo(to_json([], error.problems), nl=False)
         click.echo(format_problems(error.problems), err=True, nl=False)
         sys.exit(EXIT_INVALID)
+    finally:
+        for note in notes:  # after the problems, so that the first line says what is wrong
+            click.echo(f"note: {note}", err=True)
 
 
 @cli.command()

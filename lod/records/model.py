@@ -534,12 +534,14 @@ def _show(value: object) -> str:
 
 
 def check_dataset(dataset: Dataset, schemes: Schemes, *,
-                  unreadable: Collection[tuple[str, str]] = ()) -> list[Problem]:
+                  unreadable: Collection[tuple[str, str]] = (),
+                  unread_types: Collection[str] = ()) -> list[Problem]:
     """Every problem within and across the records: duplicates, dangling references, unknown
     concepts, and dates that contradict each other. An empty list means the input is sound.
 
     ``unreadable`` names (type, slug) of records that could not be read for other problems;
-    references to them are not reported again."""
+    references to them are not reported again. ``unread_types`` are the types whose file could
+    not be read at all: references that may point into them are not checked."""
     problems: list[Problem] = []
     # Organisations and cooperations share one slug space so that a reference is never ambiguous.
     space = {"organisation": "party", "cooperation": "party"}
@@ -563,6 +565,8 @@ def check_dataset(dataset: Dataset, schemes: Schemes, *,
             for value in values if spec.many else (values,):
                 if value is None:
                     continue
+                if isinstance(spec.type, Ref) and set(spec.type.targets) & set(unread_types):
+                    continue  # it may point into the file that could not be read
                 if isinstance(spec.type, Ref) and KEY_REFERENCE.fullmatch(value):
                     found, missing = keys.find(value)
                     problems.append(problem(record, name, value, missing or (

@@ -49,6 +49,9 @@ class _Reading:
         default_factory=lambda: {t.collection: [] for t in RECORD_TYPES})
     problems: list[Problem] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
+    unread_types: set[str] = field(default_factory=set)
+    """Record types of a file that could not be read at all: references to them are not checked."""
+    notes: list[str] = field(default_factory=list)
 
     def add(self, record_type: type[Record], values: Mapping[str, Any], origin: Origin) -> None:
         record, problems = build_record(record_type, values, origin)
@@ -61,11 +64,14 @@ class _Reading:
             self.unreadable.append((record_type.kind_name, slug))
 
 
-def read_records(path: str | Path, *, schemes: Schemes | None = None) -> Dataset:
+def read_records(path: str | Path, *, schemes: Schemes | None = None,
+                 notes: list[str] | None = None) -> Dataset:
     """Read and check every record in a data directory of CSV files, or in one JSON file.
 
     Raises :class:`~lod.errors.InputError` listing every problem found, each with its file and
     line; returns only a dataset in which every reference resolves and every value is allowed.
+    ``notes`` gets what a reader should know that is no problem (a CSV file's separator other
+    than the comma).
 
     >>> dataset = read_records("data/")            # doctest: +SKIP
     >>> len(dataset.organisations)                 # doctest: +SKIP
@@ -87,7 +93,10 @@ def read_records(path: str | Path, *, schemes: Schemes | None = None) -> Dataset
         from lod.schemes import load_schemes  # the ontology is only parsed when it is needed
 
         schemes = load_schemes()
-    problems.extend(check_dataset(dataset, schemes, unreadable=reading.unreadable))
+    problems.extend(check_dataset(dataset, schemes, unreadable=reading.unreadable,
+                                  unread_types=reading.unread_types))
+    if notes is not None:
+        notes.extend(reading.notes)
     if problems:
         raise InputError(problems)
     return dataset
@@ -193,9 +202,15 @@ def _read_csv(path: Path, record_type: type[Record], reading: _Reading) -> None:
         line = raw[: error.start].count(b"\n") + 1
         reading.problems.append(Problem(
             file, line, None, None,
-            f"is not UTF-8 (byte {raw[error.start]:#04x}); save the file as UTF-8"))
+            f"is not UTF-8 (byte {raw[error.start]:#04x}{_likely_encoding(raw)}); save it as UTF-8 "
+            "(in Excel: “CSV UTF-8”; in LibreOffice: character set Unicode (UTF-8)); "
+            "references to its records are not checked until it can be read"))
+        reading.unread_types.add(record_type.kind_name)
         return
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    delimiter = _delimiter(text, record_type)
+    if delimiter != ",":
+        reading.notes.append(f"{file}: columns separated by {_DELIMITER_NAMES[delimiter]}")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = [name.strip() for name in next(reader, [])]
     except csv.Error as error:
@@ -226,6 +241,27 @@ def _read_csv(path: Path, record_type: type[Record], reading: _Reading) -> None:
                 file, start, None, None, f"has {len(row)} cells but the header has {len(header)}"))
             continue
         reading.add(record_type, dict(zip(header, row, strict=True)), Origin(file, start))
+
+
+_DELIMITER_NAMES = {",": "commas", ";": "semicolons ';'", "\t": "tabs"}
+
+
+def _delimiter(text: str, record_type: type[Record]) -> str:
+    """The separator of a CSV file: the comma, or the semicolon or tab that German spreadsheet
+    programs write, whichever splits the header into the most known column names (the comma on
+    a tie)."""
+    header = text.split("\n", 1)[0]
+    known = columns(record_type)
+    return max(_DELIMITER_NAMES, key=lambda d: sum(name.strip() in known for name in header.split(d)))
+
+
+def _likely_encoding(raw: bytes) -> str:
+    """Which encoding the bytes are likely in, as a note for the message ('' if none is)."""
+    try:
+        raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return ""
+    return ", which looks like Windows-1252"
 
 
 def _header_problems(file: str, header: list[str], record_type: type[Record]) -> Iterable[Problem]:

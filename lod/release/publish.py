@@ -111,7 +111,10 @@ def build_release(inputs: Path | Sequence[Path], *, settings: Settings, allow_wa
     with _build_lock(root):
         say(f"reading {', '.join(map(str, paths))}")
         records = sorted_inputs.records
-        dataset = read_records(records) if records else Dataset()
+        notes: list[str] = []
+        dataset = read_records(records, notes=notes) if records else Dataset()
+        for note in notes:
+            say(note)
         created = datetime.now(UTC)
         # Milliseconds keep the ids of successive builds in build order: pruning sorts by name.
         release_id = f"{created:%Y%m%dT%H%M%S}{created.microsecond // 1000:03d}Z-{token_hex(3)}"

@@ -80,3 +80,18 @@ def test_export_unknown_extension(minimal: Path, tmp_path: Path) -> None:
     done = lod("export", minimal, "-o", tmp_path / "out.txt")
     assert done.returncode == 2
     assert "cannot tell the RDF format" in done.stderr
+
+
+def test_messages_say_what_happened(minimal: Path, release_dir: Path, tmp_path: Path) -> None:
+    """Each command's words fit what it does: validate writes nothing anyway, a release queried
+    here answers without HTTP, and an empty release directory is named as a directory."""
+    (minimal / "statements.csv").write_text(
+        "slug,subject,indicator,value,as_of,sources\ns,kgst,member-count,many,2020,press-2020\n",
+        encoding="utf-8")
+    validated = lod("validate", minimal)
+    assert validated.returncode == 1 and "1 input error(s); the shapes were not checked" in validated.stderr
+    refused = lod("query", "--release-dir", release_dir, "SELECT * WHERE { ?s ?p }")
+    assert refused.returncode != 0 and "HTTP" not in refused.stderr
+    assert f"the release in {release_dir}/ refused the query" in refused.stderr
+    empty = lod("query", "--release-dir", tmp_path, "ASK {}")
+    assert f"no release in {tmp_path}/ yet" in empty.stderr

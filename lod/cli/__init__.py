@@ -45,14 +45,14 @@ def cli() -> None:
 
 
 def _check(data: Path, base_iri: str, *, json_errors: bool = False, engine: str = "compiled",
-           ) -> CheckedData:
+           outcome: str = "nothing was written") -> CheckedData:
     notes: list[str] = []
     try:
         return check_records(read_records(data, notes=notes), base_iri=base_iri, engine=engine)
     except InputError as error:
         if json_errors:
             click.echo(to_json([], error.problems), nl=False)
-        click.echo(format_problems(error.problems), err=True, nl=False)
+        click.echo(format_problems(error.problems, outcome=outcome), err=True, nl=False)
         sys.exit(EXIT_INVALID)
     finally:
         for note in notes:  # after the problems, so that the first line says what is wrong
@@ -75,7 +75,8 @@ def validate(data: Path, output: str, strict: bool, engine: str, base_iri: str |
     Exit status: 0 conforms, 1 input errors or violations (or warnings with --strict),
     2 usage or runtime error."""
     settings = Settings.load(config=config, base_iri=base_iri)
-    checked = _check(data, settings.base_iri, json_errors=output == "json", engine=engine)
+    checked = _check(data, settings.base_iri, json_errors=output == "json", engine=engine,
+                     outcome="the shapes were not checked")
     if output == "turtle":
         click.echo(checked.report.graph.serialize(format="turtle"), nl=False)
     elif output == "json":
@@ -149,7 +150,7 @@ def _build(inputs: Sequence[Path], settings: Settings, allow_warnings: bool) -> 
         return build(inputs, settings=settings, allow_warnings=allow_warnings, progress=progress,
                      before_switch=check)
     except InputError as error:
-        click.echo(format_problems(error.problems), err=True, nl=False)
+        click.echo(format_problems(error.problems, outcome="nothing was published"), err=True, nl=False)
         sys.exit(EXIT_INVALID)
     except NotPublishable as error:
         click.echo(error.report_text, err=True, nl=False)

@@ -54,7 +54,7 @@ def open_release(release_dir: Path, *, check_store: bool = True) -> Release:
     Raises :class:`ReleaseError` with what is wrong when it is missing, partial or corrupt."""
     link = release_dir / CURRENT
     if not link.exists():
-        raise ReleaseError(f"no release in {release_dir}: run `lod build` first")
+        raise ReleaseError(f"no release in {release_dir}/ yet: run `lod build` first")
     path = link.resolve()
     return load_release(path, check_store=check_store)
 

@@ -104,11 +104,15 @@ class FederationError(LodError):
 class EndpointError(FederationError):
     """The endpoint answered a query with an error status (``http_status``)."""
 
-    def __init__(self, endpoint: str, http_status: int, detail: str) -> None:
+    def __init__(self, endpoint: str, http_status: int, detail: str, *, over_http: bool = True) -> None:
         self.endpoint = endpoint
         self.http_status = http_status
         self.detail = detail
-        super().__init__(f"{endpoint} answered HTTP {http_status}: {detail}")
+        if over_http:
+            super().__init__(f"{endpoint} answered HTTP {http_status}: {detail}")
+        else:  # a release queried in this process: no HTTP is involved
+            verb = "refused the query" if http_status < 500 else "could not answer the query"
+            super().__init__(f"{endpoint} {verb}: {detail}")
 
 
 class EndpointTimeout(FederationError):
@@ -536,7 +540,7 @@ class LocalRelease(QuerySource):
     def __init__(self, release_dir: Path, *, max_rows: int = 100_000, runner: QueryRunner | None = None,
                  ) -> None:
         self.release = open_release(release_dir)
-        self.name = f"the release in {release_dir}"
+        self.name = f"the release in {release_dir}/"
         self.runner = runner or InProcessQueries(
             preparer=QueryPreparer(base_iri=self.release.manifest.base_iri, prefixes=QUERY_PREFIXES),
             limits=QueryLimits(max_rows=max_rows, max_bytes=sys.maxsize, memory_bytes=None))
@@ -546,6 +550,7 @@ class LocalRelease(QuerySource):
         outcome = self.runner.execute(self.release, request)
         body = outcome.read()
         if outcome.status != 200:
-            raise EndpointError(self.name, outcome.status, outcome.message or "the query failed")
+            raise EndpointError(self.name, outcome.status, outcome.message or "the query failed",
+                                over_http=False)
         form = "SELECT" if outcome.media_type == ResultFormat.JSON.media_type else "CONSTRUCT"
         return _decode(form, outcome.media_type, body, source=self.name, truncated=outcome.truncated)

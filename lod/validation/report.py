@@ -67,10 +67,10 @@ def format_text(findings: Sequence[Finding]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_problems(problems: Sequence[Problem]) -> str:
-    """Input errors, one a line, with a count."""
+def format_problems(problems: Sequence[Problem], *, outcome: str = "nothing was written") -> str:
+    """Input errors, one a line, with a count and what became of the command (``outcome``)."""
     body = "".join(f"error: {problem}\n" for problem in problems)
-    return f"{body}{len(problems)} input error(s); nothing was written\n"
+    return f"{body}{len(problems)} input error(s); {outcome}\n"
 
 
 def to_json(findings: Sequence[Finding], problems: Sequence[Problem] = ()) -> str:

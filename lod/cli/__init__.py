@@ -70,7 +70,7 @@ def _check(data: Path, base_iri: str, *, json_errors: bool = False, engine: str 
 @config_option
 def validate(data: Path, output: str, strict: bool, engine: str, base_iri: str | None,
              config: Path | None) -> None:
-    """Check DATA (a directory of CSV files or a JSON file; default data/).
+    """Check DATA (a directory of CSV files, a JSON file or an .xlsx workbook; default data/).
 
     Exit status: 0 conforms, 1 input errors or violations (or warnings with --strict),
     2 usage or runtime error."""
@@ -97,16 +97,24 @@ def validate(data: Path, output: str, strict: bool, engine: str, base_iri: str |
 @config_option
 def export(data: Path, output: Path, fmt: str | None, allow_violations: bool, base_iri: str | None,
            config: Path | None) -> None:
-    """Write the graph of DATA as Turtle, N-Triples, JSON-LD or RDF/XML.
+    """Write the graph of DATA as Turtle, N-Triples, JSON-LD or RDF/XML, or its records as an
+    Excel workbook (OUTPUT ending in .xlsx: a sheet per record type, as `lod build` reads it).
 
     Nothing is written when the input has errors or (without --allow-violations) violations."""
+    workbook = fmt is None and output.suffix.lower() == ".xlsx"
     rdf_format = RdfFormat.from_label(fmt) if fmt else (
-        RdfFormat.TURTLE if str(output) == "-" else RdfFormat.from_path(output)[0])
+        RdfFormat.TURTLE if str(output) == "-" or workbook else RdfFormat.from_path(output)[0])
     checked = _check(data, Settings.load(config=config, base_iri=base_iri).base_iri)
     if not checked.publishable() and not allow_violations:
         click.echo(format_text(checked.findings), err=True, nl=False)
         click.echo("not exported: the data has violations", err=True)
         sys.exit(EXIT_INVALID)
+    if workbook:
+        from lod.records.workbook import workbook_of  # openpyxl only where a workbook is written
+
+        write_atomically(output, workbook_of(checked.dataset))
+        click.echo(f"wrote {len(checked.dataset)} records to {output}", err=True)
+        return
     payload = checked.graph.serialize(format=rdf_format.rdflib_name, encoding="utf-8")
     if str(output) == "-":
         sys.stdout.buffer.write(payload)
@@ -130,9 +138,9 @@ def build(inputs: tuple[Path, ...], release_dir: Path | None, allow_warnings: bo
           config: Path | None) -> None:
     """Validate INPUTS (default data/) and publish them as a new release: store, dumps, VoID, DCAT.
 
-    INPUTS are a directory of CSV files or a JSON file of records, RDF files (.ttl, .nt, .nq,
-    .trig, .rdf, .jsonld, each optionally .gz), or records beside RDF files. The release served
-    before stays intact until the new one is complete."""
+    INPUTS are a directory of CSV files, a JSON file or an .xlsx workbook of records, RDF files
+    (.ttl, .nt, .nq, .trig, .rdf, .jsonld, each optionally .gz), or records beside RDF files.
+    The release served before stays intact until the new one is complete."""
     settings = Settings.load(config=config, release_dir=release_dir, base_iri=base_iri)
     release = _build(inputs or (settings.data_dir,), settings, allow_warnings)
     click.echo(f"release {release.manifest.release_id}: {release.manifest.triples} triples in {release.path}")

@@ -88,19 +88,20 @@ def rdf_format(path: Path) -> RdfFormat:
 
 
 def split_inputs(paths: Iterable[Path]) -> BuildInputs:
-    """Sort build arguments into the records (a directory of CSV files or a ``.json`` file, at most
-    one) and RDF files (by extension). Raises :class:`UsageError` naming the first path that is
-    missing, not a build input, given twice, or a second source of records."""
+    """Sort build arguments into the records (a directory of CSV files, a ``.json`` file or an
+    ``.xlsx`` workbook, at most one) and RDF files (by extension). Raises :class:`UsageError`
+    naming the first path that is missing, not a build input, given twice, or a second source of
+    records."""
     records: Path | None = None
     rdf_files: list[Path] = []
     seen: set[Path] = set()
     for path in paths:
         if not path.exists():
             raise UsageError(f"{path}: no such file or directory")
-        if path.is_dir() or (path.is_file() and path.suffix.lower() == ".json"):
+        if path.is_dir() or (path.is_file() and path.suffix.lower() in (".json", ".xlsx")):
             if records is not None:
-                raise UsageError(f"{path}: only one data directory or .json file can be built, "
-                                 f"and {records} was given already")
+                raise UsageError(f"{path}: only one data directory, .json file or workbook can be "
+                                 f"built, and {records} was given already")
             records = path
         elif path.is_file() and is_rdf_file(path):
             # Loading a file twice would double its blank nodes, which are fresh on every load.
@@ -110,9 +111,9 @@ def split_inputs(paths: Iterable[Path]) -> BuildInputs:
             rdf_files.append(path)
         else:
             raise UsageError(f"{path}: not a build input; expected a directory of CSV files, "
-                             f"a .json file, or an RDF file: {_ACCEPTED}")
+                             f"a .json file, an .xlsx workbook, or an RDF file: {_ACCEPTED}")
     if records is None and not rdf_files:
-        raise UsageError("nothing to build: give a data directory, a .json file or RDF files")
+        raise UsageError("nothing to build: give a data directory, a .json file, a workbook or RDF files")
     return BuildInputs(records, tuple(rdf_files))
 
 

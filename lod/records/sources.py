@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -66,7 +66,8 @@ class _Reading:
 
 def read_records(path: str | Path, *, schemes: Schemes | None = None,
                  notes: list[str] | None = None) -> Dataset:
-    """Read and check every record in a data directory of CSV files, or in one JSON file.
+    """Read and check every record in a data directory of CSV files, one JSON file or one
+    Excel workbook (:mod:`.workbook`).
 
     Raises :class:`~lod.errors.InputError` listing every problem found, each with its file and
     line; returns only a dataset in which every reference resolves and every value is allowed.
@@ -82,8 +83,10 @@ def read_records(path: str | Path, *, schemes: Schemes | None = None,
         _read_directory(path, reading)
     elif path.is_file() and path.suffix.lower() == ".json":
         _read_json(path, reading)
+    elif path.is_file() and path.suffix.lower() == ".xlsx":
+        _read_workbook(path, reading)
     elif path.exists():
-        raise UsageError(f"{path}: expected a directory of CSV files or a .json file")
+        raise UsageError(f"{path}: expected a directory of CSV files, a .json file or an .xlsx workbook")
     else:
         raise UsageError(f"{path}: no such file or directory")
     dataset = Dataset(**{name: tuple(items) for name, items in reading.records.items()})  # type: ignore[arg-type]
@@ -176,20 +179,26 @@ def read_collection(path: Path, record_type: type[Record]) -> list[Record]:
     return reading.records[record_type.collection]
 
 
+def table(record_type: type[Record], records: Iterable[Record]) -> list[list[str]]:
+    """Records as the rows of their CSV file or sheet: a header of every column (sources last),
+    then a row per record, several values joined by ';'."""
+    names = sorted(columns(record_type), key=lambda name: name == "sources")
+    rows = [names]
+    for record in records:
+        values = record_fields(record)
+        rows.append([SEPARATOR.join(v) if isinstance(v := values.get(name, ""), list) else v
+                     for name in names])
+    return rows
+
+
 def format_csv(record_type: type[Record], records: Iterable[Record]) -> str:
     """Records as the text of their CSV file: a header of every column, a row per record.
 
     >>> format_csv(Statement, dataset.statements)   # doctest: +SKIP
     'slug,subject,indicator,value,qualifier,as_of,quote,sources\\n...'
     """
-    names = sorted(columns(record_type), key=lambda name: name == "sources")  # sources last
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(names)
-    for record in records:
-        values = record_fields(record)
-        writer.writerow([SEPARATOR.join(v) if isinstance(v := values.get(name, ""), list) else v
-                         for name in names])
+    csv.writer(buffer, lineterminator="\n").writerows(table(record_type, records))
     return buffer.getvalue()
 
 
@@ -212,10 +221,35 @@ def _read_csv(path: Path, record_type: type[Record], reading: _Reading) -> None:
         reading.notes.append(f"{file}: columns separated by {_DELIMITER_NAMES[delimiter]}")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
-        header = [name.strip() for name in next(reader, [])]
+        header = next(reader, [])
     except csv.Error as error:
         reading.problems.append(Problem(file, 1, None, None, f"malformed CSV header: {error}"))
         return
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        end = reader.line_num
+        while True:
+            start = end + 1  # the line a row starts on; a quoted cell may span several
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                reading.problems.append(Problem(file, start, None, None, f"malformed CSV: {error}"))
+                return
+            end = reader.line_num
+            yield start, row
+
+    _read_table(file, header, rows(), record_type, reading)
+
+
+def _read_table(file: str, header: list[str], rows: Iterable[tuple[int, list[str]]],
+                record_type: type[Record], reading: _Reading, *, sheet: bool = False) -> None:
+    """The records of a CSV file or a ``sheet``: its header, then its rows with their line numbers.
+    A sheet's rows may end before the last column or go on with empty cells."""
+    header = [name.strip() for name in header]
+    while sheet and header and not header[-1]:
+        header.pop()
     if not any(header):
         reading.problems.append(Problem(file, 1, None, None, "has no header row"))
         return
@@ -223,24 +257,37 @@ def _read_csv(path: Path, record_type: type[Record], reading: _Reading) -> None:
     if wrong_header:
         reading.problems.extend(wrong_header)
         return
-    end = reader.line_num
-    while True:
-        start = end + 1  # the line a row starts on; a quoted cell may span several
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            reading.problems.append(Problem(file, start, None, None, f"malformed CSV: {error}"))
-            break
-        end = reader.line_num
+    for line, row in rows:
         if not any(cell.strip() for cell in row):
             continue
+        if sheet:
+            row = (row + [""] * len(header))[:len(header)] if not any(c.strip() for c in row[len(header):]) \
+                else row
         if len(row) != len(header):
             reading.problems.append(Problem(
-                file, start, None, None, f"has {len(row)} cells but the header has {len(header)}"))
+                file, line, None, None, f"has {len(row)} cells but the header has {len(header)}"))
             continue
-        reading.add(record_type, dict(zip(header, row, strict=True)), Origin(file, start))
+        reading.add(record_type, dict(zip(header, row, strict=True)), Origin(file, line))
+
+
+def _read_workbook(path: Path, reading: _Reading) -> None:
+    from lod.records.workbook import label, read_sheets  # openpyxl only where a workbook is read
+
+    sheets, problems = read_sheets(path)
+    reading.problems.extend(problems)
+    known = ", ".join(_BY_COLLECTION)
+    for name in sheets:
+        if name not in _BY_COLLECTION:
+            reading.problems.append(Problem(label(path, name), None, None, None,
+                                            f"unknown sheet; expected sheets named {known}"))
+    if sheets and "sources" not in sheets:
+        reading.problems.append(Problem(label(path, "sources"), None, None, None,
+                                        "is missing: every record cites a source"))
+    for record_type in RECORD_TYPES:
+        rows = sheets.get(record_type.collection)
+        if rows:
+            _read_table(label(path, record_type.collection), rows[0][1], rows[1:], record_type, reading,
+                        sheet=True)
 
 
 _DELIMITER_NAMES = {",": "commas", ";": "semicolons ';'", "\t": "tabs"}

@@ -98,11 +98,12 @@ def build_release(inputs: Path | Sequence[Path], *, settings: Settings, allow_wa
                   before_switch: Callable[[Path, Manifest], None] | None = None) -> Release:
     """Read, validate and publish ``inputs`` as a new release under ``settings.release_dir``.
 
-    ``inputs`` is a directory of CSV files or a JSON file of records, RDF files (`lod.rdf.inputs`),
-    or one of the former beside any of the latter. Raises :class:`~lod.errors.InputError` or
-    :class:`NotPublishable` and publishes nothing when the data is wrong; the release served
-    before stays served and intact whatever happens. ``before_switch`` gets the finished build
-    and its manifest just before it is switched in; if it raises, nothing is switched."""
+    ``inputs`` is a directory of CSV files, a JSON file or a workbook of records, RDF files
+    (`lod.rdf.inputs`), or one of the former beside any of the latter. Raises
+    :class:`~lod.errors.InputError` or :class:`NotPublishable` and publishes nothing when the data
+    is wrong; the release served before stays served and intact whatever happens.
+    ``before_switch`` gets the finished build and its manifest just before it is switched in; if
+    it raises, nothing is switched."""
     say = progress or (lambda _message: None)
     paths = (inputs,) if isinstance(inputs, Path) else tuple(inputs)
     sorted_inputs = split_inputs(paths)

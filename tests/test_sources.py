@@ -195,3 +195,9 @@ def test_the_cli_says_the_separator(minimal: Path) -> None:
     done = CliRunner().invoke(cli, ["validate", str(minimal)])
     assert done.exit_code == 0, done.output
     assert "note: " in done.stderr and "organisations.csv: columns separated by semicolons" in done.stderr
+
+
+def test_a_file_with_a_wrong_header_is_reported_without_a_cascade(minimal: Path) -> None:
+    edit(minimal / "sources.csv", "slug,kind,title", "slug;kind,title")
+    found = problems_of(minimal)
+    assert found and all("sources.csv:1" in p for p in found), found

@@ -123,6 +123,20 @@ def export(data: Path, output: Path, fmt: str | None, allow_violations: bool, ba
     click.echo(f"wrote {len(checked.graph)} triples to {output}", err=True)
 
 
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--publisher", default="", help="The publishing organisation's name, for lod.toml.")
+def init(directory: Path, publisher: str) -> None:
+    """Start a publishing project in DIRECTORY (new or empty): empty CSV files in data/, the same as
+    a workbook data.xlsx, the settings lod.toml to fill in, and a README (German and English) with
+    the steps: edit, lod validate, lod build, lod serve."""
+    from lod.records.starter import start_project
+
+    for path in start_project(directory, publisher=publisher):
+        click.echo(f"wrote {path}")
+    click.echo(f"next: fill in {directory / 'lod.toml'}, then read {directory / 'README.md'}")
+
+
 release_dir_option = click.option(
     "--release-dir", type=click.Path(file_okay=False, path_type=Path),
     help="Where releases are written and served from (default ./release; env LOD_RELEASE_DIR).")

@@ -252,10 +252,12 @@ def _read_table(file: str, header: list[str], rows: Iterable[tuple[int, list[str
         header.pop()
     if not any(header):
         reading.problems.append(Problem(file, 1, None, None, "has no header row"))
+        reading.unread_types.add(record_type.kind_name)
         return
     wrong_header = list(_header_problems(file, header, record_type))
-    if wrong_header:
+    if wrong_header:  # its rows are not read: references into them are not checked either
         reading.problems.extend(wrong_header)
+        reading.unread_types.add(record_type.kind_name)
         return
     for line, row in rows:
         if not any(cell.strip() for cell in row):

@@ -95,3 +95,16 @@ def test_messages_say_what_happened(minimal: Path, release_dir: Path, tmp_path: 
     assert f"the release in {release_dir}/ refused the query" in refused.stderr
     empty = lod("query", "--release-dir", tmp_path, "ASK {}")
     assert f"no release in {tmp_path}/ yet" in empty.stderr
+
+
+def test_validate_filters_and_summarises_findings(minimal: Path) -> None:
+    """The minimal data has one info (an English name missing): hidden below warning, but
+    counted; summarised as one line per rule."""
+    everything = lod("validate", minimal)
+    assert everything.returncode == 0 and "info: [name_en]" in everything.stdout
+    filtered = lod("validate", minimal, "--min-severity", "warning")
+    assert filtered.returncode == 0 and "info:" not in filtered.stdout
+    assert filtered.stdout.strip().endswith("1 infos (1 less severe than warning not shown)")
+    summary = lod("validate", minimal, "--summary")
+    first = summary.stdout.splitlines()[0]
+    assert first.split()[:3] == ["1", "times", "info:"] and "[name_en]" in first and "(e.g. " in first

@@ -48,7 +48,10 @@ def _check(data: Path, base_iri: str, *, json_errors: bool = False, engine: str 
            outcome: str = "nothing was written") -> CheckedData:
     notes: list[str] = []
     try:
-        return check_records(read_records(data, notes=notes), base_iri=base_iri, engine=engine)
+        click.echo(f"reading {data}", err=True)
+        dataset = read_records(data, notes=notes)
+        click.echo(f"checking {len(dataset)} records against the shapes ({engine})", err=True)
+        return check_records(dataset, base_iri=base_iri, engine=engine)
     except InputError as error:
         if json_errors:
             click.echo(to_json([], error.problems), nl=False)
@@ -64,12 +67,15 @@ def _check(data: Path, base_iri: str, *, json_errors: bool = False, engine: str 
 @click.option("--format", "output", type=click.Choice(["text", "turtle", "json"]), default="text",
               show_default=True, help="text for people; the SHACL report as Turtle or JSON.")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--min-severity", type=click.Choice(["violation", "warning", "info"]), default="info",
+              show_default=True, help="Show only findings this severe or worse (text; all are counted).")
+@click.option("--summary", is_flag=True, help="One line per rule with how often it is broken (text).")
 @click.option("--engine", type=click.Choice(ENGINES), default="compiled", show_default=True,
               help="compiled: the shapes as SPARQL over Oxigraph; pyshacl: the reference validator.")
 @base_iri_option
 @config_option
-def validate(data: Path, output: str, strict: bool, engine: str, base_iri: str | None,
-             config: Path | None) -> None:
+def validate(data: Path, output: str, strict: bool, min_severity: str, summary: bool, engine: str,
+             base_iri: str | None, config: Path | None) -> None:
     """Check DATA (a directory of CSV files, a JSON file or an .xlsx workbook; default data/).
 
     Exit status: 0 conforms, 1 input errors or violations (or warnings with --strict),
@@ -82,7 +88,8 @@ def validate(data: Path, output: str, strict: bool, engine: str, base_iri: str |
     elif output == "json":
         click.echo(to_json(checked.findings), nl=False)
     else:
-        click.echo(format_text(checked.findings), nl=False)
+        click.echo(format_text(checked.findings, min_severity=min_severity.capitalize(), summary=summary),
+                   nl=False)
     sys.exit(EXIT_OK if checked.publishable(strict=strict) else EXIT_INVALID)
 
 

@@ -42,10 +42,26 @@ def _record_of(node: Node, records: Mapping[URIRef, Record]) -> Record | None:
     return records.get(node) or records.get(URIRef(node.partition("#")[0]))
 
 
-def format_text(findings: Sequence[Finding]) -> str:
-    """A report a person can act on: one block per record, one line per broken rule."""
-    if not findings:
-        return "conforms: 0 violations, 0 warnings, 0 infos\n"
+SEVERITIES = ("Violation", "Warning", "Info")
+"""From the most severe; ``--min-severity`` names one in lower case."""
+
+
+def format_text(findings: Sequence[Finding], *, min_severity: str = "Info", summary: bool = False) -> str:
+    """A report a person can act on: one block per record, one line per broken rule; only the
+    findings of ``min_severity`` or worse, or with ``summary`` one line per rule and severity with
+    how many records break it. The last line counts every finding, shown or not."""
+    shown = [f for f in findings if SEVERITIES.index(f.result.severity) <= SEVERITIES.index(min_severity)]
+    lines = _summary(shown) if summary else _blocks(shown)
+    counts = {s: sum(f.result.severity == s for f in findings) for s in SEVERITIES}
+    verdict = "does not conform" if counts["Violation"] else "conforms"
+    hidden = len(findings) - len(shown)
+    lines.append(f"{verdict}: {counts['Violation']} violations, {counts['Warning']} warnings, "
+                 f"{counts['Info']} infos" + (f" ({hidden} less severe than {min_severity.lower()} not shown)"
+                                              if hidden else ""))
+    return "\n".join(lines) + "\n"
+
+
+def _blocks(findings: Sequence[Finding]) -> list[str]:
     blocks: dict[str, list[Finding]] = {}
     for finding in findings:
         record = finding.record
@@ -60,11 +76,18 @@ def format_text(findings: Sequence[Finding]) -> str:
             column = f"[{result.column}] " if result.column else ""
             value = f" (value: {result.value})" if result.value is not None else ""
             lines.append(f"  {result.severity.lower()}: {column}{result.message}{value}")
-    counts = {s: sum(f.result.severity == s for f in findings) for s in ("Violation", "Warning", "Info")}
-    verdict = "does not conform" if counts["Violation"] else "conforms"
-    lines.append(f"{verdict}: {counts['Violation']} violations, {counts['Warning']} warnings, "
-                 f"{counts['Info']} infos")
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _summary(findings: Sequence[Finding]) -> list[str]:
+    """One line per rule (severity, column, message), the most frequent first, with an example."""
+    rules: dict[tuple[str, str, str], list[Finding]] = {}
+    for finding in findings:
+        result = finding.result
+        rules.setdefault((result.severity, result.column or "", result.message), []).append(finding)
+    ordered = sorted(rules.items(), key=lambda item: (SEVERITIES.index(item[0][0]), -len(item[1]), item[0]))
+    return [f"{len(group):6} times {severity.lower()}: {f'[{column}] ' if column else ''}{message} "
+            f"(e.g. {group[0].where})" for (severity, column, message), group in ordered]
 
 
 def format_problems(problems: Sequence[Problem], *, outcome: str = "nothing was written") -> str:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from lod import InputError, Organisation, UsageError, read_records
+from lod import InputError, Membership, Organisation, UsageError, check_records, read_records
 from lod.cli import cli
+from lod.records.model import Record
 from lod.records.sources import record_fields
 
 
@@ -201,3 +203,24 @@ def test_a_file_with_a_wrong_header_is_reported_without_a_cascade(minimal: Path)
     edit(minimal / "sources.csv", "slug,kind,title", "slug;kind,title")
     found = problems_of(minimal)
     assert found and all("sources.csv:1" in p for p in found), found
+
+
+@pytest.mark.parametrize(("record", "column", "says"), [
+    (Organisation(slug="a b", kind="municipality", name_de="X", sources=("press-2020",)),
+     "slug", "must be a slug"),
+    (Organisation(slug="x", kind="municipality", name_de="X", ags="123", sources=("press-2020",)),
+     "ags", "8 digits"),
+    (Organisation(slug="x", kind="municipality", name_de="X", sources="press-2020"),  # type: ignore[arg-type]
+     "sources", "several values"),
+    (Membership(member="kgst", organisation="nope", roles=("member",), sources=("press-2020",)),
+     "organisation", "refers to no"),
+])
+def test_the_python_api_checks_as_the_files_do(minimal: Path, record: Record, column: str, says: str) -> None:
+    """check_records on records made in code: one clear problem, never an exception from inside."""
+    dataset = read_records(minimal)
+    collection = record.collection
+    dataset = replace(dataset, **{collection: (*getattr(dataset, collection), record)})
+    with pytest.raises(InputError) as caught:
+        check_records(dataset)
+    found = [p for p in caught.value.problems if p.column == column]
+    assert len(found) == 1 and says in found[0].message, [str(p) for p in caught.value.problems]

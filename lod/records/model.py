@@ -78,6 +78,8 @@ class ValueType:
     """How the text of one cell becomes a value. ``allowed`` tells a person what fits."""
 
     allowed = "text"
+    kind: type = str
+    """What a value of this type is in a record (what :meth:`parse` returns)."""
 
     def parse(self, text: str) -> Any:
         return text
@@ -123,6 +125,7 @@ class ConceptRef(_Pattern):
 
 class _Date(ValueType):
     allowed = "a date YYYY-MM-DD, YYYY-MM or YYYY"
+    kind = PartialDate
 
     def parse(self, text: str) -> PartialDate:
         return PartialDate.parse(text)
@@ -140,6 +143,7 @@ class _Url(ValueType):
 
 class _Number(ValueType):
     allowed = "a number with '.' as decimal separator, e.g. 2200 or 2.5"
+    kind = Decimal
 
     # Plain decimal notation only: it is also the lexical form of xsd:decimal (and, without a
     # fraction, of xsd:integer, which the mapping types a whole number as).
@@ -556,14 +560,19 @@ def check_dataset(dataset: Dataset, schemes: Schemes, *,
                                     f"duplicate slug; already used by a {first.kind_name} at {at}{line}"))
         else:
             seen[key] = record
+    for record in dataset.records():
+        if record.origin is None:  # made in code: its values were never read through the columns
+            problems.extend(_value_problems(record))
     index: dict[tuple[str, str], Record | None] = dict.fromkeys(unreadable)
     index.update(((r.kind_name, r.slug), r) for r in dataset.records())
     keys = KeyIndex(dataset.organisations)
     for record in dataset.records():
         for name, spec in columns(type(record)).items():
             values = getattr(record, name)
+            if spec.many and isinstance(values, str):
+                continue  # one string where several values belong: _value_problems says so
             for value in values if spec.many else (values,):
-                if value is None:
+                if value is None or (not isinstance(value, str) and isinstance(spec.type, Ref | ConceptRef)):
                     continue
                 if isinstance(spec.type, Ref) and set(spec.type.targets) & set(unread_types):
                     continue  # it may point into the file that could not be read
@@ -587,6 +596,28 @@ def check_dataset(dataset: Dataset, schemes: Schemes, *,
         if isinstance(target, Cooperation):
             problems.extend(_outside(membership, target))
     return problems
+
+
+def _value_problems(record: Record) -> Iterator[Problem]:
+    """What the column types say of a record made in code, as reading a file would have said it:
+    a text that does not fit (a slug with a space, an AGS of three digits), a value of the wrong
+    kind, one string where several values belong."""
+    for name, spec in columns(type(record)).items():
+        values = getattr(record, name)
+        if spec.many and isinstance(values, str):
+            yield problem(record, name, values, "must be several values (a tuple of strings), not one string")
+            continue
+        for value in values if spec.many else (values,):
+            if value is None:
+                continue
+            if not isinstance(value, spec.type.kind):
+                yield problem(record, name, value, f"must be a {spec.type.kind.__name__}, not a "
+                                                   f"{type(value).__name__}: {spec.type.allowed}")
+            elif isinstance(value, str):
+                try:
+                    spec.type.parse(value)
+                except ValueError as error:
+                    yield problem(record, name, value, str(error))
 
 
 OFFICIAL_KEYS = ("ags", "kreisschluessel", "ars", "wikidata")

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from rdflib import Graph
 
-from lod.errors import UsageError
+from lod.errors import InputError, UsageError
 from lod.rdf.mapping import record_iris, to_graph
-from lod.records.model import Dataset
+from lod.records.model import Dataset, check_dataset
+from lod.schemes import load_schemes
 from lod.validation.compiler import validate_graph_fast
 from lod.validation.pyshacl import ValidationReport, validate_graph
 from lod.validation.report import Finding, trace
@@ -36,14 +37,21 @@ reference the compiled check is tested to agree with."""
 
 def check_records(dataset: Dataset, *, base_iri: str = DEFAULT_BASE_IRI, engine: str = "compiled",
                   ) -> CheckedData:
-    """Map ``dataset`` to RDF and validate it against the shapes.
+    """Map ``dataset`` to RDF and validate it against the shapes. Records made in code (without
+    an origin) are first checked as :func:`~lod.read_records` checks those it reads; raises
+    :class:`~lod.errors.InputError` with every problem.
 
     >>> checked = check_records(read_records("data/"))   # doctest: +SKIP
     >>> checked.report.conforms                          # doctest: +SKIP
     True
     """
-    graph = to_graph(dataset, base_iri=base_iri)
     if engine not in ENGINES:
         raise UsageError(f"unknown validation engine {engine!r}; choose {' or '.join(ENGINES)}")
+    if not all(record.origin for record in dataset.records()):
+        # Records made in code get the checks read_records gives records read from files.
+        problems = check_dataset(dataset, load_schemes())
+        if problems:
+            raise InputError(problems)
+    graph = to_graph(dataset, base_iri=base_iri)
     report = validate_graph_fast(graph) if engine == "compiled" else validate_graph(graph)
     return CheckedData(dataset, graph, report, trace(report, record_iris(dataset, base_iri=base_iri)))

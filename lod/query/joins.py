@@ -39,7 +39,7 @@ Only groups of at least :data:`MIN_PATTERNS` patterns are ordered, and only wher
 first pattern has no constant subject or object: Oxigraph starts from such a pattern too (it
 favours bound positions), and then its own joins are faster than a chain (the benchmark's
 count_per_land, which starts from one kind of cooperation: 40 ms of CPU per request as Oxigraph
-orders it, 53 ms chained; the lookups 1.7 -> 2.2 ms). Its blind spot is a group whose selectivity
+orders it, 53 ms chained; cooperations_of 1.7 -> 2.2 ms). Its blind spot is a group whose selectivity
 lies in FILTERs or in the data, where every pattern is of variables only.
 """
 

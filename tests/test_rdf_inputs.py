@@ -383,7 +383,7 @@ def test_split_inputs(inputs: Path) -> None:
 
 
 @pytest.mark.parametrize(("names", "match"), [
-    (["data", "records.json"], r"records\.json: only one data directory or \.json file"),
+    (["data", "records.json"], r"records\.json: only one data directory, \.json file or workbook"),
     (["notes.txt"], r"notes\.txt: not a build input; .*\.ttl, .*\.jsonld.*\.gz"),
     (["missing.ttl"], r"missing\.ttl: no such file or directory"),
     (["a.ttl", "data/../a.ttl"], r"a\.ttl: given twice"),

@@ -75,6 +75,9 @@ class Settings:
     publisher_name: str = "lod-ikz"
     publisher_homepage: str = ""
     publisher_email: str = ""
+    shapes: tuple[str, ...] = ()
+    """SHACL shapes files or directories that replace lod's shapes/ in validation; each with a
+    leading '+' is checked in addition to them (lod build --shapes)."""
     keep_releases: int = 3
     """Builds kept on disk; older ones are removed after a successful build."""
     federation: bool = False

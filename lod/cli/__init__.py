@@ -153,16 +153,20 @@ release_dir_option = click.option(
 @click.argument("inputs", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @release_dir_option
 @click.option("--allow-warnings", is_flag=True, help="Publish data that has warnings (never violations).")
+@click.option("--shapes", "shapes", multiple=True, metavar="FILE|DIR|+FILE|+DIR",
+              help="Validate with these SHACL shapes instead of lod's; with a leading + in addition "
+                   "to them. Repeatable (env LOD_SHAPES).")
 @base_iri_option
 @config_option
-def build(inputs: tuple[Path, ...], release_dir: Path | None, allow_warnings: bool, base_iri: str | None,
-          config: Path | None) -> None:
+def build(inputs: tuple[Path, ...], release_dir: Path | None, allow_warnings: bool, shapes: tuple[str, ...],
+          base_iri: str | None, config: Path | None) -> None:
     """Validate INPUTS (default data/) and publish them as a new release: store, dumps, VoID, DCAT.
 
     INPUTS are a directory of CSV files, a JSON file or an .xlsx workbook of records, RDF files
     (.ttl, .nt, .nq, .trig, .rdf, .jsonld, each optionally .gz), or records beside RDF files.
     The release served before stays intact until the new one is complete."""
-    settings = Settings.load(config=config, release_dir=release_dir, base_iri=base_iri)
+    settings = Settings.load(config=config, release_dir=release_dir, base_iri=base_iri,
+                             shapes=shapes or None)
     release = _build(inputs or (settings.data_dir,), settings, allow_warnings)
     click.echo(f"release {release.manifest.release_id}: {release.manifest.triples} triples in {release.path}")
 

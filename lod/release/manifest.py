@@ -77,6 +77,8 @@ class Manifest:
     named_graphs: dict[str, int] = field(default_factory=dict)
     """The triples of each named graph: the vocabulary's, and those of RDF inputs with graphs."""
     inputs: tuple[str, ...] = field(default=())
+    shapes: tuple[str, ...] = field(default=())
+    """The SHACL shapes the data was validated against (lod's, and files by name and SHA-256)."""
 
     def __post_init__(self) -> None:
         try:
@@ -112,6 +114,6 @@ class Manifest:
         document["dumps"] = tuple(
             DumpFile(name=d["name"], format=RdfFormat.from_label(d["format"]), gzipped=d["gzipped"],
                      size=d["size"], sha256=d["sha256"]) for d in document["dumps"])
-        for name in ("vocabularies", "example_resources", "inputs"):
+        for name in ("vocabularies", "example_resources", "inputs", "shapes"):
             document[name] = tuple(document.get(name, ()))
         return cls(**document)

@@ -52,7 +52,8 @@ from lod.release.metadata import Publisher, catalog_graph, void_graph
 from lod.release.parallel import run_parallel
 from lod.schemes import ontology_graph
 from lod.settings import Settings
-from lod.validation.compiler import bundled_shapes, report_of, validate_store_part
+from lod.validation.choice import ShapesChoice, merged, record_shapes, validate_with_pyshacl
+from lod.validation.compiler import report_of, validate_store_part
 from lod.validation.report import format_text, trace
 from lod.vocab import PREFIXES
 
@@ -103,9 +104,15 @@ def build_release(inputs: Path | Sequence[Path], *, settings: Settings, allow_wa
     :class:`~lod.errors.InputError` or :class:`NotPublishable` and publishes nothing when the data
     is wrong; the release served before stays served and intact whatever happens.
     ``before_switch`` gets the finished build and its manifest just before it is switched in; if
-    it raises, nothing is switched."""
+    it raises, nothing is switched. The data is validated against the shapes ``settings.shapes``
+    chooses (:mod:`lod.validation.choice`)."""
     say = progress or (lambda _message: None)
     paths = (inputs,) if isinstance(inputs, Path) else tuple(inputs)
+    choice = ShapesChoice.parse(settings.shapes)
+    checks = choice.checks()
+    if checks.reference is not None:
+        say(f"the compiled check cannot run every shape ({checks.why_reference}): "
+            f"{', '.join(map(str, choice.files))} are checked with pySHACL, the reference")
     sorted_inputs = split_inputs(paths)
     root = settings.release_dir
     (root / BUILDS).mkdir(parents=True, exist_ok=True)
@@ -125,8 +132,8 @@ def build_release(inputs: Path | Sequence[Path], *, settings: Settings, allow_wa
             partial.mkdir()
             say(f"mapping {len(dataset)} records into the store")
             memory = _memory_store(dataset, sorted_inputs.rdf_files, settings.base_iri, say)
-            compiled = bundled_shapes()
-            parts = range(len(compiled.groups))
+            compiled = checks.compiled
+            parts = range(len(compiled.groups) if compiled else 0)
             say("validating while the store and the dumps are written and the statistics counted")
             # What is validated is what is published: the store on disk, the dumps and the
             # statistics are all written from this store in memory, by processes that share it.
@@ -136,21 +143,28 @@ def build_release(inputs: Path | Sequence[Path], *, settings: Settings, allow_wa
                 "dumps": [partial_call(_write_dump, spec, dumps_dir, stem) for spec in DUMPS],
                 "statistics": [partial_call(_statistics, base_iri=settings.base_iri)],
                 "plan statistics": [plan_statistics.count],
-                "validation": [partial_call(validate_store_part, compiled=compiled, part=part)
-                               for part in parts]}
+                "validation": [] if compiled is None else [
+                    partial_call(validate_store_part, compiled=compiled, part=part) for part in parts],
+                "reference": [] if checks.reference is None else [
+                    partial_call(validate_with_pyshacl, shapes=checks.reference)]}
             write_store = partial_call(_write_store, partial / "store", memory)
             results = run_parallel(tasks, memory, meanwhile=write_store)
             del memory
             dumps, [stats] = tuple(results["dumps"]), results["statistics"]
             plan_statistics.write(results["plan statistics"][0], partial)
-            report = report_of(results["validation"], compiled)
+            reference = results["reference"][0] if results["reference"] else None
+            report = merged(report_of(results["validation"], compiled), reference) if compiled \
+                else reference
+            assert report is not None  # at least one of the two is checked
+            record_shapes(report.graph, choice.described())
             if not report.passes(strict=not allow_warnings):
                 findings = trace(report, record_iris(dataset, base_iri=settings.base_iri))
                 raise NotPublishable(format_text(findings))
             served = _merge_graphs_into_default(partial / "store")
             manifest = Manifest(release_id=release_id, created=created.isoformat(),
                                 base_iri=settings.base_iri, dumps=dumps, warnings=len(report.warnings),
-                                inputs=tuple(map(str, paths)), served_triples=served, **stats)
+                                inputs=tuple(map(str, paths)), served_triples=served,
+                                shapes=choice.described(), **stats)
             say("describing")
             (partial / "validation.ttl").write_bytes(
                 report.graph.serialize(format="turtle", encoding="utf-8"))

@@ -1,0 +1,119 @@
+"""Which SHACL shapes a build validates against: lod's own (``shapes/``), a publisher's instead,
+or both (``lod build --shapes FILE|DIR``, ``--shapes +FILE|+DIR`` to add; the setting ``shapes``).
+
+Whatever the choice, nothing that does not conform is published. The shapes are compiled to
+SPARQL where the compiler can (:mod:`.compiler`); a publisher's shapes that use what it cannot
+(``sh:closed``, as the EU CPOV shapes do) are checked by pySHACL, the reference, on the same data
+(slower: the data is copied into an rdflib graph). A release records the shapes it was validated
+against: in its manifest and in ``validation.ttl``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import DCTERMS, RDF, Graph, Literal
+from rdflib.namespace import SH
+
+from lod.errors import UsageError
+from lod.formats import RdfFormat
+from lod.validation.compiler import CompiledShapes, bundled_shapes, compile_shapes
+from lod.validation.components import UnsupportedShape
+from lod.validation.pyshacl import ValidationReport, shapes_graph, validate_graph
+
+BUNDLED = "lod's shapes (shapes/)"
+
+
+@dataclass(frozen=True)
+class ShapesChoice:
+    files: tuple[Path, ...] = ()
+    """The publisher's shapes files."""
+    bundled: bool = True
+    """Whether lod's own shapes are checked too."""
+
+    @classmethod
+    def parse(cls, specs: Sequence[str]) -> ShapesChoice:
+        """From ``--shapes`` values: a file or a directory (its RDF files) replaces lod's shapes;
+        the same with a leading ``+`` adds to them. None: lod's shapes alone."""
+        files: list[Path] = []
+        bundled = True
+        for spec in specs:
+            path = Path(spec.removeprefix("+"))
+            bundled = bundled and spec.startswith("+")
+            if path.is_dir():
+                found = sorted(p for p in path.iterdir() if p.is_file() and _is_rdf(p))
+                if not found:
+                    raise UsageError(f"--shapes {spec}: the directory holds no RDF file of shapes")
+                files.extend(found)
+            elif path.is_file() and _is_rdf(path):
+                files.append(path)
+            elif not path.exists():
+                raise UsageError(f"--shapes {spec}: no such file or directory")
+            else:
+                raise UsageError(f"--shapes {spec}: not an RDF file (.ttl, .nt, .rdf, .jsonld, …)")
+        return cls(tuple(files), bundled)
+
+    def described(self) -> tuple[str, ...]:
+        """What the release records: lod's shapes, and each file by name and SHA-256."""
+        return ((BUNDLED,) if self.bundled else ()) + tuple(
+            f"{path.name} (sha256 {hashlib.sha256(path.read_bytes()).hexdigest()})" for path in self.files)
+
+    def checks(self) -> ShapeChecks:
+        """The shapes as the build checks them: compiled where possible, pySHACL for the rest."""
+        if not self.files:
+            return ShapeChecks(bundled_shapes(), None)
+        theirs = Graph()
+        for path in self.files:
+            try:
+                theirs.parse(path, format=RdfFormat.from_path(path)[0].rdflib_name)
+            except Exception as error:  # rdflib raises many kinds for bad input
+                raise UsageError(f"--shapes {path}: cannot be read: {error}") from None
+        kinds = (SH.NodeShape, SH.PropertyShape)
+        if not any(True for kind in kinds for _ in theirs.subjects(RDF.type, kind)):
+            raise UsageError(f"--shapes: {', '.join(map(str, self.files))} hold no SHACL shape")
+        everything = theirs + shapes_graph() if self.bundled else theirs
+        try:
+            return ShapeChecks(compile_shapes(everything), None)
+        except UnsupportedShape as unsupported:
+            return ShapeChecks(bundled_shapes() if self.bundled else None, theirs, str(unsupported))
+
+
+@dataclass(frozen=True)
+class ShapeChecks:
+    compiled: CompiledShapes | None
+    """Checked as SPARQL, in parallel parts."""
+    reference: Graph | None
+    """Shapes the compiler cannot compile, checked by pySHACL."""
+    why_reference: str = ""
+
+
+def _is_rdf(path: Path) -> bool:
+    try:
+        RdfFormat.from_path(path)
+    except UsageError:
+        return False
+    return True
+
+
+def validate_with_pyshacl(store: ox.Store, *, shapes: Graph) -> ValidationReport:
+    """The store's data (all graphs) validated against ``shapes`` by pySHACL."""
+    triples = (ox.Triple(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None))
+    data = Graph().parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    return validate_graph(data, shapes=shapes)
+
+
+def merged(first: ValidationReport, second: ValidationReport | None) -> ValidationReport:
+    if second is None:
+        return first
+    return ValidationReport(first.results + second.results, first.graph + second.graph)
+
+
+def record_shapes(report: Graph, described: Sequence[str]) -> None:
+    """Say in the report which shapes it checked (``dcterms:source`` of each report)."""
+    for node in list(report.subjects(RDF.type, SH.ValidationReport)):
+        for text in described:
+            report.add((node, DCTERMS.source, Literal(text)))

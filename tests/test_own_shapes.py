@@ -104,3 +104,12 @@ def test_the_eu_cpov_shapes_in_addition(project: Path, minimal: Path) -> None:
     digest = hashlib.sha256(CPOV.read_bytes()).hexdigest()
     assert manifest(project)["shapes"] == ["lod's shapes (shapes/)",
                                            f"cpov-2.1.2-SHACL.ttl (sha256 {digest})"]
+
+
+@pytest.mark.parametrize("engine", ["compiled", "pyshacl"])
+def test_validate_takes_the_same_shapes(project: Path, minimal: Path, engine: str) -> None:
+    plain = lod("validate", minimal, "--engine", engine, cwd=project)
+    assert plain.returncode == 0, plain.stdout
+    added = lod("validate", minimal, "--engine", engine, "--shapes", "+mine.ttl", cwd=project)
+    assert added.returncode == 1 and "an organisation of our register needs a homepage" in added.stdout
+    assert "against lod's shapes (shapes/), mine.ttl (sha256 " in added.stderr

@@ -20,6 +20,7 @@ from lod.release.layout import CURRENT, Release, ReleaseError, open_release
 from lod.release.publish import NotPublishable, build_release
 from lod.remote.publish import build_release_remote, check_served
 from lod.settings import Settings
+from lod.validation.choice import ShapesChoice
 from lod.validation.pipeline import ENGINES, CheckedData, check_records
 from lod.validation.report import format_problems, format_text, to_json
 from lod.vocab import DEFAULT_BASE_IRI
@@ -38,20 +39,28 @@ data_argument = click.argument(
     "data", type=click.Path(exists=True, path_type=Path), default="data", required=False)
 
 
+shapes_option = click.option(
+    "--shapes", "shapes", multiple=True, metavar="FILE|DIR|+FILE|+DIR",
+    help="Validate with these SHACL shapes instead of lod's; with a leading + in addition to them. "
+         "Repeatable (env LOD_SHAPES).")
+
+
 @click.group()
 @click.version_option(__version__, prog_name="lod")
 def cli() -> None:
     """Publish organisations and their cooperations as validated Linked Open Data."""
 
 
-def _check(data: Path, base_iri: str, *, json_errors: bool = False, engine: str = "compiled",
+def _check(data: Path, settings: Settings, *, json_errors: bool = False, engine: str = "compiled",
            outcome: str = "nothing was written") -> CheckedData:
     notes: list[str] = []
     try:
+        shapes = ShapesChoice.parse(settings.shapes)
         click.echo(f"reading {data}", err=True)
         dataset = read_records(data, notes=notes)
-        click.echo(f"checking {len(dataset)} records against the shapes ({engine})", err=True)
-        return check_records(dataset, base_iri=base_iri, engine=engine)
+        click.echo(f"checking {len(dataset)} records against {', '.join(shapes.described())} ({engine})",
+                   err=True)
+        return check_records(dataset, base_iri=settings.base_iri, engine=engine, shapes=shapes)
     except InputError as error:
         if json_errors:
             click.echo(to_json([], error.problems), nl=False)
@@ -70,18 +79,19 @@ def _check(data: Path, base_iri: str, *, json_errors: bool = False, engine: str 
 @click.option("--min-severity", type=click.Choice(["violation", "warning", "info"]), default="info",
               show_default=True, help="Show only findings this severe or worse (text; all are counted).")
 @click.option("--summary", is_flag=True, help="One line per rule with how often it is broken (text).")
+@shapes_option
 @click.option("--engine", type=click.Choice(ENGINES), default="compiled", show_default=True,
               help="compiled: the shapes as SPARQL over Oxigraph; pyshacl: the reference validator.")
 @base_iri_option
 @config_option
-def validate(data: Path, output: str, strict: bool, min_severity: str, summary: bool, engine: str,
-             base_iri: str | None, config: Path | None) -> None:
+def validate(data: Path, output: str, strict: bool, min_severity: str, summary: bool,
+             shapes: tuple[str, ...], engine: str, base_iri: str | None, config: Path | None) -> None:
     """Check DATA (a directory of CSV files, a JSON file or an .xlsx workbook; default data/).
 
     Exit status: 0 conforms, 1 input errors or violations (or warnings with --strict),
     2 usage or runtime error."""
-    settings = Settings.load(config=config, base_iri=base_iri)
-    checked = _check(data, settings.base_iri, json_errors=output == "json", engine=engine,
+    settings = Settings.load(config=config, base_iri=base_iri, shapes=shapes or None)
+    checked = _check(data, settings, json_errors=output == "json", engine=engine,
                      outcome="the shapes were not checked")
     if output == "turtle":
         click.echo(checked.report.graph.serialize(format="turtle"), nl=False)
@@ -111,7 +121,7 @@ def export(data: Path, output: Path, fmt: str | None, allow_violations: bool, ba
     workbook = fmt is None and output.suffix.lower() == ".xlsx"
     rdf_format = RdfFormat.from_label(fmt) if fmt else (
         RdfFormat.TURTLE if str(output) == "-" or workbook else RdfFormat.from_path(output)[0])
-    checked = _check(data, Settings.load(config=config, base_iri=base_iri).base_iri)
+    checked = _check(data, Settings.load(config=config, base_iri=base_iri))
     if not checked.publishable() and not allow_violations:
         click.echo(format_text(checked.findings), err=True, nl=False)
         click.echo("not exported: the data has violations", err=True)
@@ -153,9 +163,7 @@ release_dir_option = click.option(
 @click.argument("inputs", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @release_dir_option
 @click.option("--allow-warnings", is_flag=True, help="Publish data that has warnings (never violations).")
-@click.option("--shapes", "shapes", multiple=True, metavar="FILE|DIR|+FILE|+DIR",
-              help="Validate with these SHACL shapes instead of lod's; with a leading + in addition "
-                   "to them. Repeatable (env LOD_SHAPES).")
+@shapes_option
 @base_iri_option
 @config_option
 def build(inputs: tuple[Path, ...], release_dir: Path | None, allow_warnings: bool, shapes: tuple[str, ...],

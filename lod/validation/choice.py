@@ -21,7 +21,7 @@ from rdflib.namespace import SH
 
 from lod.errors import UsageError
 from lod.formats import RdfFormat
-from lod.validation.compiler import CompiledShapes, bundled_shapes, compile_shapes
+from lod.validation.compiler import CompiledShapes, bundled_shapes, compile_shapes, validate_graph_fast
 from lod.validation.components import UnsupportedShape
 from lod.validation.pyshacl import ValidationReport, shapes_graph, validate_graph
 
@@ -62,10 +62,34 @@ class ShapesChoice:
         return ((BUNDLED,) if self.bundled else ()) + tuple(
             f"{path.name} (sha256 {hashlib.sha256(path.read_bytes()).hexdigest()})" for path in self.files)
 
+    def graph(self) -> Graph:
+        """Every chosen shape as one graph (for pySHACL, which checks them all)."""
+        if not self.files:
+            return shapes_graph()
+        return self._theirs() + shapes_graph() if self.bundled else self._theirs()
+
+    def validate(self, data: Graph) -> ValidationReport:
+        """``data`` (with the vocabulary) validated against the chosen shapes, as a build does."""
+        checks = self.checks()
+        compiled = None if checks.compiled is None else validate_graph_fast(data, shapes=checks.compiled)
+        reference = None if checks.reference is None else validate_graph(data, shapes=checks.reference)
+        report = merged(compiled, reference) if compiled else reference
+        assert report is not None  # at least one of the two is checked
+        return report
+
     def checks(self) -> ShapeChecks:
         """The shapes as the build checks them: compiled where possible, pySHACL for the rest."""
         if not self.files:
             return ShapeChecks(bundled_shapes(), None)
+        theirs = self._theirs()
+        everything = theirs + shapes_graph() if self.bundled else theirs
+        try:
+            return ShapeChecks(compile_shapes(everything), None)
+        except UnsupportedShape as unsupported:
+            return ShapeChecks(bundled_shapes() if self.bundled else None, theirs, str(unsupported))
+
+
+    def _theirs(self) -> Graph:
         theirs = Graph()
         for path in self.files:
             try:
@@ -73,13 +97,9 @@ class ShapesChoice:
             except Exception as error:  # rdflib raises many kinds for bad input
                 raise UsageError(f"--shapes {path}: cannot be read: {error}") from None
         kinds = (SH.NodeShape, SH.PropertyShape)
-        if not any(True for kind in kinds for _ in theirs.subjects(RDF.type, kind)):
+        if self.files and not any(True for kind in kinds for _ in theirs.subjects(RDF.type, kind)):
             raise UsageError(f"--shapes: {', '.join(map(str, self.files))} hold no SHACL shape")
-        everything = theirs + shapes_graph() if self.bundled else theirs
-        try:
-            return ShapeChecks(compile_shapes(everything), None)
-        except UnsupportedShape as unsupported:
-            return ShapeChecks(bundled_shapes() if self.bundled else None, theirs, str(unsupported))
+        return theirs
 
 
 @dataclass(frozen=True)

@@ -625,11 +625,12 @@ def _to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None
 # --- the report ---------------------------------------------------------------------------------------
 
 
-def validate_graph_fast(data: Graph, *, shapes: Graph | None = None, ontology: Graph | None = None
-                        ) -> ValidationReport:
+def validate_graph_fast(data: Graph, *, shapes: Graph | CompiledShapes | None = None,
+                        ontology: Graph | None = None) -> ValidationReport:
     """What `lod.validation.pyshacl.validate_graph` does, with compiled shapes on an in-memory Oxigraph store:
     ``data`` and the ontology (or ``ontology``) are loaded into it, then validated."""
-    compiled = bundled_shapes() if shapes is None else compile_shapes(shapes)
+    compiled = bundled_shapes() if shapes is None else \
+        shapes if isinstance(shapes, CompiledShapes) else compile_shapes(shapes)
     store = ox.Store()
     store.bulk_extend(quads(data, ox.DefaultGraph()))
     store.bulk_extend(_ontology_quads() if ontology is None else list(quads(ontology, ox.DefaultGraph())))

@@ -10,7 +10,7 @@ from lod.errors import InputError, UsageError
 from lod.rdf.mapping import record_iris, to_graph
 from lod.records.model import Dataset, check_dataset
 from lod.schemes import load_schemes
-from lod.validation.compiler import validate_graph_fast
+from lod.validation.choice import ShapesChoice
 from lod.validation.pyshacl import ValidationReport, validate_graph
 from lod.validation.report import Finding, trace
 from lod.vocab import DEFAULT_BASE_IRI
@@ -36,8 +36,9 @@ reference the compiled check is tested to agree with."""
 
 
 def check_records(dataset: Dataset, *, base_iri: str = DEFAULT_BASE_IRI, engine: str = "compiled",
-                  ) -> CheckedData:
-    """Map ``dataset`` to RDF and validate it against the shapes. Records made in code (without
+                  shapes: ShapesChoice | None = None) -> CheckedData:
+    """Map ``dataset`` to RDF and validate it against the shapes (lod's, or those ``shapes``
+    chooses: :mod:`lod.validation.choice`). Records made in code (without
     an origin) are first checked as :func:`~lod.read_records` checks those it reads; raises
     :class:`~lod.errors.InputError` with every problem.
 
@@ -53,5 +54,6 @@ def check_records(dataset: Dataset, *, base_iri: str = DEFAULT_BASE_IRI, engine:
         if problems:
             raise InputError(problems)
     graph = to_graph(dataset, base_iri=base_iri)
-    report = validate_graph_fast(graph) if engine == "compiled" else validate_graph(graph)
+    choice = shapes or ShapesChoice()
+    report = choice.validate(graph) if engine == "compiled" else validate_graph(graph, shapes=choice.graph())
     return CheckedData(dataset, graph, report, trace(report, record_iris(dataset, base_iri=base_iri)))

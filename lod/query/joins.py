@@ -83,16 +83,17 @@ None where it keeps its order."""
 def join_orders(query: Query, statistics: Statistics | None) -> tuple[Order, ...]:
     """The order :func:`order_joins` chooses for each WHERE of ``query`` (the query's, then its
     sub-SELECTs', in the order of :func:`~lod.sparql.transform`)."""
+    if statistics is None:
+        return ()
     chosen: list[Order] = []
 
     def choose(node: Node) -> Node:
         where = _where(node)
-        if where is not None and statistics is not None:
+        if where is not None:
             chosen.append(_choose(where, statistics))
         return node
 
-    if statistics is not None:
-        transform(query, choose)
+    transform(query, choose)
     return tuple(chosen)
 
 

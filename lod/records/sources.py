@@ -262,9 +262,8 @@ def _read_table(file: str, header: list[str], rows: Iterable[tuple[int, list[str
     for line, row in rows:
         if not any(cell.strip() for cell in row):
             continue
-        if sheet:
-            row = (row + [""] * len(header))[:len(header)] if not any(c.strip() for c in row[len(header):]) \
-                else row
+        if sheet and not any(cell.strip() for cell in row[len(header):]):
+            row = (row + [""] * len(header))[:len(header)]  # cut or filled to the header's width
         if len(row) != len(header):
             reading.problems.append(Problem(
                 file, line, None, None, f"has {len(row)} cells but the header has {len(header)}"))

@@ -10,12 +10,17 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+
+import openpyxl
+from openpyxl.comments import Comment
+from openpyxl.styles import Font
 
 from lod.errors import UsageError
 from lod.files import write_atomically
 from lod.records.model import RECORD_TYPES, Column, ConceptRef, Record, Ref, columns
-from lod.records.sources import format_csv
+from lod.records.sources import format_csv, table
 
 SETTINGS = """\
 # The settings of this project (lod build --config lod.toml; or LOD_CONFIG=lod.toml).
@@ -118,17 +123,11 @@ def column_help(record_type: type[Record], name: str, spec: Column) -> str:
 def starter_workbook() -> bytes:
     """An empty workbook: a sheet per record type with its header, each header cell's note saying
     what the column holds, cells formatted as text (so keys keep their leading zeros)."""
-    import io
-
-    import openpyxl
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Font
-
     book = openpyxl.Workbook()
     book.remove(book.worksheets[0])
     for record_type in RECORD_TYPES:
         sheet = book.create_sheet(record_type.collection)
-        names = sorted(columns(record_type), key=lambda name: name == "sources")
+        [names] = table(record_type, ())
         for index, name in enumerate(names, start=1):
             cell = sheet.cell(row=1, column=index, value=name)
             cell.font = Font(bold=True)

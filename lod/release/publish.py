@@ -52,7 +52,7 @@ from lod.release.metadata import Publisher, catalog_graph, void_graph
 from lod.release.parallel import run_parallel
 from lod.schemes import ontology_graph
 from lod.settings import Settings
-from lod.validation.choice import ShapesChoice, merged, record_shapes, validate_with_pyshacl
+from lod.validation.choice import ShapesChoice, combined, record_shapes, validate_with_pyshacl
 from lod.validation.compiler import report_of, validate_store_part
 from lod.validation.report import format_text, trace
 from lod.vocab import PREFIXES
@@ -152,10 +152,8 @@ def build_release(inputs: Path | Sequence[Path], *, settings: Settings, allow_wa
             del memory
             dumps, [stats] = tuple(results["dumps"]), results["statistics"]
             plan_statistics.write(results["plan statistics"][0], partial)
-            reference = results["reference"][0] if results["reference"] else None
-            report = merged(report_of(results["validation"], compiled), reference) if compiled \
-                else reference
-            assert report is not None  # at least one of the two is checked
+            report = combined(None if compiled is None else report_of(results["validation"], compiled),
+                              results["reference"][0] if results["reference"] else None)
             record_shapes(report.graph, choice.described())
             if not report.passes(strict=not allow_warnings):
                 findings = trace(report, record_iris(dataset, base_iri=settings.base_iri))

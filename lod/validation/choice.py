@@ -73,9 +73,7 @@ class ShapesChoice:
         checks = self.checks()
         compiled = None if checks.compiled is None else validate_graph_fast(data, shapes=checks.compiled)
         reference = None if checks.reference is None else validate_graph(data, shapes=checks.reference)
-        report = merged(compiled, reference) if compiled else reference
-        assert report is not None  # at least one of the two is checked
-        return report
+        return combined(compiled, reference)
 
     def checks(self) -> ShapeChecks:
         """The shapes as the build checks them: compiled where possible, pySHACL for the rest."""
@@ -126,10 +124,13 @@ def validate_with_pyshacl(store: ox.Store, *, shapes: Graph) -> ValidationReport
     return validate_graph(data, shapes=shapes)
 
 
-def merged(first: ValidationReport, second: ValidationReport | None) -> ValidationReport:
-    if second is None:
-        return first
-    return ValidationReport(first.results + second.results, first.graph + second.graph)
+def combined(compiled: ValidationReport | None, reference: ValidationReport | None) -> ValidationReport:
+    """One report of the compiled check and the reference's (at least one of them ran)."""
+    if compiled is None or reference is None:
+        report = compiled or reference
+        assert report is not None
+        return report
+    return ValidationReport(compiled.results + reference.results, compiled.graph + reference.graph)
 
 
 def record_shapes(report: Graph, described: Sequence[str]) -> None:

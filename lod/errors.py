@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from lod.messages import tr, tr_n
+
 
 class LodError(Exception):
     """Root of every error `lod` raises on purpose. ``status`` is the HTTP status it maps to."""
@@ -31,9 +33,9 @@ class Problem:
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         if self.column:
-            where += f": column {self.column!r}"
+            where += tr(": column {column!r}", column=self.column)
         if self.value is not None:
-            where += f", value {self.value!r}"
+            where += tr(", value {value!r}", value=self.value)
         return f"{where}: {self.message}"
 
 
@@ -44,6 +46,6 @@ class InputError(LodError):
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
-        count = len(self.problems)
         lines = "\n".join(f"  {problem}" for problem in self.problems)
-        super().__init__(f"{count} input error{'s' if count != 1 else ''}:\n{lines}")
+        count = tr_n("{count} input error:", "{count} input errors:", len(self.problems))
+        super().__init__(f"{count}\n{lines}")

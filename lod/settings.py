@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lod.errors import UsageError
+from lod.messages import tr, tr_n
 from lod.vocab import DEFAULT_BASE_IRI
 
 
@@ -108,15 +109,18 @@ class Settings:
         for name in ("base_iri", "public_url"):
             value = getattr(self, name)
             if value and (not value.startswith(("http://", "https://")) or not value.endswith("/")):
-                raise UsageError(f"setting {name}={value!r}: must be an http(s) URL ending in '/'")
+                raise UsageError(tr("setting {setting}={value!r}: must be an http(s) URL ending in '/'",
+                                    setting=name, value=value))
         for name in ("port", "workers", "max_rows", "max_query_bytes", "keep_releases", "query_slots",
                      "threads", "remote_max_mb", "query_memory_mb", "max_result_mb", "page_slots",
                      "connection_limit"):
             if getattr(self, name) < 1:
-                raise UsageError(f"setting {name}={getattr(self, name)!r}: must be at least 1")
+                raise UsageError(tr("setting {setting}={value!r}: must be at least 1",
+                                    setting=name, value=getattr(self, name)))
         for name in ("query_timeout", "remote_timeout", "client_timeout", "response_timeout"):
             if getattr(self, name) <= 0:
-                raise UsageError(f"setting {name}={getattr(self, name)!r}: must be positive")
+                raise UsageError(tr("setting {setting}={value!r}: must be positive",
+                                    setting=name, value=getattr(self, name)))
         _check_remote(self)
         if not self.public_url:
             object.__setattr__(self, "public_url", f"http://{self.host}:{self.port}/")
@@ -132,9 +136,10 @@ class Settings:
             from_file = _read_toml(path)
             secrets = sorted(set(from_file) & set(SECRETS))
             if secrets:
-                raise UsageError(f"config file {path}: {', '.join(secrets)} may only be set in the "
-                                 f"environment ({', '.join(f'LOD_{s.upper()}' for s in secrets)}), "
-                                 "never in a file")
+                raise UsageError(tr("config file {path}: {settings} may only be set in the "
+                                    "environment ({variables}), never in a file", path=path,
+                                    settings=", ".join(secrets),
+                                    variables=", ".join(f"LOD_{s.upper()}" for s in secrets)))
             values.update(from_file)
         known = {f.name: f for f in fields(cls)}
         for name in known:
@@ -144,7 +149,9 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         unknown = sorted(set(values) - set(known))
         if unknown:
-            raise UsageError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(known)}")
+            raise UsageError(tr_n("unknown setting {unknown}; known: {known}",
+                                  "unknown settings {unknown}; known: {known}", len(unknown),
+                                  unknown=", ".join(unknown), known=", ".join(known)))
         return cls(**{name: _convert(name, known[name].default, value) for name, value in values.items()})
 
     def with_(self, **changes: Any) -> Settings:
@@ -168,27 +175,28 @@ def _check_remote(settings: Settings) -> None:
             continue
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
-            raise UsageError(f"setting {name}={value!r}: must be an http(s) URL without a fragment, "
-                             "e.g. http://127.0.0.1:7878/query")
+            raise UsageError(tr("setting {setting}={value!r}: must be an http(s) URL without a fragment, "
+                                "e.g. http://127.0.0.1:7878/query", setting=name, value=value))
         if parts.username is not None or parts.password is not None:
-            raise UsageError(f"setting {name}: credentials do not belong in the URL, where they would be "
-                             "logged; set LOD_REMOTE_USER and LOD_REMOTE_PASSWORD (or LOD_REMOTE_TOKEN)")
+            raise UsageError(tr("setting {setting}: credentials do not belong in the URL, where they "
+                                "would be logged; set LOD_REMOTE_USER and LOD_REMOTE_PASSWORD (or "
+                                "LOD_REMOTE_TOKEN)", setting=name))
     if (settings.remote_update_url or settings.remote_gsp_url) and not settings.remote_query_url:
-        raise UsageError("settings remote_update_url and remote_gsp_url need remote_query_url: the "
-                         "remote store's query endpoint, which answers the queries")
+        raise UsageError(tr("settings remote_update_url and remote_gsp_url need remote_query_url: the "
+                            "remote store's query endpoint, which answers the queries"))
     if bool(settings.remote_user) != bool(settings.remote_password):
-        raise UsageError("LOD_REMOTE_USER and LOD_REMOTE_PASSWORD go together (HTTP Basic); "
-                         "set both or neither")
+        raise UsageError(tr("LOD_REMOTE_USER and LOD_REMOTE_PASSWORD go together (HTTP Basic); "
+                            "set both or neither"))
     if settings.remote_token and settings.remote_user:
-        raise UsageError("set either LOD_REMOTE_TOKEN (Bearer) or LOD_REMOTE_USER and "
-                         "LOD_REMOTE_PASSWORD (Basic), not both")
+        raise UsageError(tr("set either LOD_REMOTE_TOKEN (Bearer) or LOD_REMOTE_USER and "
+                            "LOD_REMOTE_PASSWORD (Basic), not both"))
     if not re.fullmatch(r"[A-Za-z0-9._~-]+", settings.remote_graph_parameter):
-        raise UsageError(f"setting remote_graph_parameter={settings.remote_graph_parameter!r}: must be a "
-                         "plain URL parameter name such as graph or graph-uri")
+        raise UsageError(tr("setting remote_graph_parameter={value!r}: must be a plain URL parameter name "
+                            "such as graph or graph-uri", value=settings.remote_graph_parameter))
     if settings.federation and settings.remote_query_url:
-        raise UsageError("settings federation and remote_query_url exclude each other: the remote store "
-                         "would call the SERVICE endpoints itself, where federation_endpoints cannot be "
-                         "enforced")
+        raise UsageError(tr("settings federation and remote_query_url exclude each other: the remote store "
+                            "would call the SERVICE endpoints itself, where federation_endpoints cannot be "
+                            "enforced"))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -196,9 +204,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as file:
             document = tomllib.load(file)
     except FileNotFoundError:
-        raise UsageError(f"config file {path} does not exist") from None
+        raise UsageError(tr("config file {path} does not exist", path=path)) from None
     except tomllib.TOMLDecodeError as error:
-        raise UsageError(f"config file {path}: {error}") from None
+        raise UsageError(tr("config file {path}: {error}", path=path, error=error)) from None
     return dict(document.get("lod", document))
 
 
@@ -215,4 +223,5 @@ def _convert(name: str, default: Any, value: Any) -> Any:
             return Path(value)
         return type(default)(value)
     except (TypeError, ValueError):
-        raise UsageError(f"setting {name}={value!r}: must be a {type(default).__name__}") from None
+        raise UsageError(tr("setting {setting}={value!r}: must be a {expected_type}", setting=name,
+                            value=value, expected_type=type(default).__name__)) from None

@@ -22,6 +22,12 @@ settings.register_profile("repeatable", derandomize=True, database=None)
 settings.register_profile("explore")
 settings.load_profile("explore" if os.environ.get("LOD_EXPLORE") else "repeatable")
 
+# The command line speaks the locale's language (lod.messages); the tests that read its messages
+# expect English, unless they choose German themselves. Servers the tests start inherit this.
+for _name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+    os.environ.pop(_name, None)
+os.environ["LANG"] = "C.UTF-8"
+
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).parent.parent
 SHARED = ROOT.parent / "shared"

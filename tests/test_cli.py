@@ -89,7 +89,7 @@ def test_messages_say_what_happened(minimal: Path, release_dir: Path, tmp_path: 
         "slug,subject,indicator,value,as_of,sources\ns,kgst,member-count,many,2020,press-2020\n",
         encoding="utf-8")
     validated = lod("validate", minimal)
-    assert validated.returncode == 1 and "1 input error(s); the shapes were not checked" in validated.stderr
+    assert validated.returncode == 1 and "1 input error; the shapes were not checked" in validated.stderr
     refused = lod("query", "--release-dir", release_dir, "SELECT * WHERE { ?s ?p }")
     assert refused.returncode != 0 and "HTTP" not in refused.stderr
     assert f"the release in {release_dir}/ refused the query" in refused.stderr

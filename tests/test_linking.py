@@ -323,7 +323,7 @@ def test_a_faulty_proposals_file_writes_nothing(data: Path, tmp_path: Path, rows
         accept_proposals(data, file)
     assert message in str(caught.value)
     done = lod("link", "wikidata", data, "--accept", file)
-    assert done.returncode == 1 and message in done.stderr and "nothing written" in done.stderr
+    assert done.returncode == 1 and message in done.stderr and "nothing was written" in done.stderr
     assert {path.name: path.read_bytes() for path in data.iterdir()} == before
 
 

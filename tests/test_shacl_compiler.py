@@ -38,7 +38,7 @@ EXAMPLES = Path(__file__).parent / "shapes"
 RECORDS = "https://w3id.org/lod-ikz/id/"
 BATCH = 40
 
-Key = tuple[Node, Node, str, Node | None, Node | None, str, str | None]
+Key = tuple[Node, Node, str, Node | None, Node | None, tuple[str, ...], str | None]
 
 
 def _canonical(term: Node | None) -> Node | None:
@@ -57,8 +57,10 @@ def _canonical(term: Node | None) -> Node | None:
 
 
 def _key(result: ValidationResult) -> Key:
+    # The texts of the messages in every language: pySHACL drops a message's language tag where
+    # it puts a SPARQL constraint's bindings in; the compiled validator keeps it.
     return (result.focus_node, result.source_shape, result.severity, _canonical(result.value),
-            result.path, result.message, result.column)
+            result.path, tuple(sorted(str(m) for m in result.messages)), result.column)
 
 
 def _keys(report: ValidationReport) -> Counter[Key]:

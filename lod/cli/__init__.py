@@ -10,9 +10,11 @@ from pathlib import Path
 import click
 
 from lod import __version__
+from lod.cli.language import language_option
 from lod.errors import InputError, LodError
 from lod.files import write_atomically
 from lod.formats import RdfFormat
+from lod.messages import tr
 from lod.query.evaluate import QueryLimits
 from lod.query.stored import QueriesCheck, project_queries
 from lod.records.sources import read_records
@@ -47,19 +49,20 @@ shapes_option = click.option(
 
 @click.group()
 @click.version_option(__version__, prog_name="lod")
+@language_option("lang_of_group")
 def cli() -> None:
     """Publish organisations and their cooperations as validated Linked Open Data."""
 
 
 def _check(data: Path, settings: Settings, *, json_errors: bool = False, engine: str = "compiled",
-           outcome: str = "nothing was written") -> CheckedData:
+           outcome: str | None = None) -> CheckedData:
     notes: list[str] = []
     try:
         shapes = ShapesChoice.parse(settings.shapes)
-        click.echo(f"reading {data}", err=True)
+        click.echo(tr("reading {data}", data=data), err=True)
         dataset = read_records(data, notes=notes)
-        click.echo(f"checking {len(dataset)} records against {', '.join(shapes.described())} ({engine})",
-                   err=True)
+        click.echo(tr("checking {count} records against {shapes} ({engine})", count=len(dataset),
+                      shapes=", ".join(shapes.described()), engine=engine), err=True)
         return check_records(dataset, base_iri=settings.base_iri, engine=engine, shapes=shapes)
     except InputError as error:
         if json_errors:
@@ -68,10 +71,11 @@ def _check(data: Path, settings: Settings, *, json_errors: bool = False, engine:
         sys.exit(EXIT_INVALID)
     finally:
         for note in notes:  # after the problems, so that the first line says what is wrong
-            click.echo(f"note: {note}", err=True)
+            click.echo(tr("note: {note}", note=note), err=True)
 
 
 @cli.command()
+@language_option()
 @data_argument
 @click.option("--format", "output", type=click.Choice(["text", "turtle", "json"]), default="text",
               show_default=True, help="text for people; the SHACL report as Turtle or JSON.")
@@ -92,7 +96,7 @@ def validate(data: Path, output: str, strict: bool, min_severity: str, summary: 
     2 usage or runtime error."""
     settings = Settings.load(config=config, base_iri=base_iri, shapes=shapes or None)
     checked = _check(data, settings, json_errors=output == "json", engine=engine,
-                     outcome="the shapes were not checked")
+                     outcome=tr("the shapes were not checked"))
     if output == "turtle":
         click.echo(checked.report.graph.serialize(format="turtle"), nl=False)
     elif output == "json":
@@ -104,6 +108,7 @@ def validate(data: Path, output: str, strict: bool, min_severity: str, summary: 
 
 
 @cli.command()
+@language_option()
 @data_argument
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="File to write; '-' for standard output.")
@@ -124,23 +129,25 @@ def export(data: Path, output: Path, fmt: str | None, allow_violations: bool, ba
     checked = _check(data, Settings.load(config=config, base_iri=base_iri))
     if not checked.publishable() and not allow_violations:
         click.echo(format_text(checked.findings), err=True, nl=False)
-        click.echo("not exported: the data has violations", err=True)
+        click.echo(tr("not exported: the data has violations"), err=True)
         sys.exit(EXIT_INVALID)
     if workbook:
         from lod.records.workbook import workbook_of  # openpyxl only where a workbook is written
 
         write_atomically(output, workbook_of(checked.dataset))
-        click.echo(f"wrote {len(checked.dataset)} records to {output}", err=True)
+        click.echo(tr("wrote {count} records to {output}", count=len(checked.dataset), output=output),
+                   err=True)
         return
     payload = checked.graph.serialize(format=rdf_format.rdflib_name, encoding="utf-8")
     if str(output) == "-":
         sys.stdout.buffer.write(payload)
         return
     write_atomically(output, payload)
-    click.echo(f"wrote {len(checked.graph)} triples to {output}", err=True)
+    click.echo(tr("wrote {count} triples to {output}", count=len(checked.graph), output=output), err=True)
 
 
 @cli.command()
+@language_option()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--publisher", default="", help="The publishing organisation's name, for lod.toml.")
 def init(directory: Path, publisher: str) -> None:
@@ -150,8 +157,9 @@ def init(directory: Path, publisher: str) -> None:
     from lod.records.starter import start_project
 
     for path in start_project(directory, publisher=publisher):
-        click.echo(f"wrote {path}")
-    click.echo(f"next: fill in {directory / 'lod.toml'}, then read {directory / 'README.md'}")
+        click.echo(tr("wrote {path}", path=path))
+    click.echo(tr("next: fill in {settings}, then read {readme}", settings=directory / "lod.toml",
+                  readme=directory / "README.md"))
 
 
 release_dir_option = click.option(
@@ -160,6 +168,7 @@ release_dir_option = click.option(
 
 
 @cli.command()
+@language_option()
 @click.argument("inputs", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @release_dir_option
 @click.option("--allow-warnings", is_flag=True, help="Publish data that has warnings (never violations).")
@@ -176,7 +185,8 @@ def build(inputs: tuple[Path, ...], release_dir: Path | None, allow_warnings: bo
     settings = Settings.load(config=config, release_dir=release_dir, base_iri=base_iri,
                              shapes=shapes or None)
     release = _build(inputs or (settings.data_dir,), settings, allow_warnings)
-    click.echo(f"release {release.manifest.release_id}: {release.manifest.triples} triples in {release.path}")
+    click.echo(tr("release {release}: {triples} triples in {path}", release=release.manifest.release_id,
+                  triples=release.manifest.triples, path=release.path))
 
 
 def _build(inputs: Sequence[Path], settings: Settings, allow_warnings: bool) -> Release:
@@ -191,15 +201,16 @@ def _build(inputs: Sequence[Path], settings: Settings, allow_warnings: bool) -> 
         return build(inputs, settings=settings, allow_warnings=allow_warnings, progress=progress,
                      before_switch=check)
     except InputError as error:
-        click.echo(format_problems(error.problems, outcome="nothing was published"), err=True, nl=False)
+        click.echo(format_problems(error.problems, outcome=tr("nothing was published")), err=True, nl=False)
         sys.exit(EXIT_INVALID)
     except NotPublishable as error:
         click.echo(error.report_text, err=True, nl=False)
-        click.echo("not published: the data does not validate (warnings need --allow-warnings)", err=True)
+        click.echo(tr("not published: the data does not validate (warnings need --allow-warnings)"), err=True)
         sys.exit(EXIT_INVALID)
 
 
 @cli.command()
+@language_option()
 @click.option("--host", help="Address to bind (default 127.0.0.1; env LOD_HOST).")
 @click.option("--port", type=int, help="Port (default 8000; env LOD_PORT).")
 @click.option("--workers", type=int, help="Worker processes (default 2; env LOD_WORKERS).")
@@ -231,18 +242,19 @@ def _prepare(settings: Settings) -> None:
     except ReleaseError as error:
         if (settings.release_dir / CURRENT).exists():
             # A release that is there but broken is reported, not silently replaced.
-            click.echo(f"error: {error}", err=True)
+            click.echo(tr("error: {problem}", problem=error), err=True)
             sys.exit(EXIT_ERROR)
-        click.echo(f"no release in {settings.release_dir}; building one from {settings.data_dir}", err=True)
+        click.echo(tr("no release in {release_dir}; building one from {data}",
+                      release_dir=settings.release_dir, data=settings.data_dir), err=True)
         try:
             release = _build((settings.data_dir,), settings, allow_warnings=False)
         except LodError as failure:
-            click.echo(f"error: {failure}", err=True)
+            click.echo(tr("error: {problem}", problem=failure), err=True)
             sys.exit(EXIT_ERROR)
     try:
         check_served(settings, release)
     except ReleaseError as failure:
-        click.echo(f"error: {failure}", err=True)
+        click.echo(tr("error: {problem}", problem=failure), err=True)
         sys.exit(EXIT_ERROR)
 
 
@@ -252,6 +264,7 @@ def import_group() -> None:
 
 
 @import_group.command(name="gemeinden")
+@language_option()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--into", type=click.Path(exists=True, file_okay=False, path_type=Path), default="data",
               show_default=True, help="The data directory; the records go to its gemeindeverzeichnis/.")
@@ -284,7 +297,7 @@ def main() -> None:
     except click.exceptions.Abort:
         sys.exit(EXIT_ERROR)
     except LodError as error:
-        click.echo(f"error: {error}", err=True)
+        click.echo(tr("error: {problem}", problem=error), err=True)
         sys.exit(EXIT_ERROR)
 
 

@@ -15,8 +15,10 @@ from typing import Any, BinaryIO, TypeVar
 import click
 from rdflib import BNode, Graph, Literal
 
+from lod.cli.language import language_option
 from lod.errors import InputError, UsageError
 from lod.formats import RdfFormat, ResultFormat
+from lod.messages import tr, tr_n
 from lod.query.prepare import QueryInvalid, QueryPreparer, QueryRefused
 from lod.query.results import write_boolean, write_solutions
 from lod.rdf import statistics as plan_statistics
@@ -67,6 +69,7 @@ def _endpoint(url: str, timeout: int, cache_dir: Path | None) -> Endpoint:
 
 
 @click.command()
+@language_option()
 @click.argument("query_argument", metavar="QUERY|FILE")
 @click.option("--endpoint", metavar="URL", help="Ask this SPARQL endpoint instead of the current release.")
 @click.option("--release-dir", type=click.Path(file_okay=False, path_type=Path),
@@ -90,8 +93,8 @@ def query(query_argument: str, endpoint: str | None, release_dir: Path | None, f
     source: QuerySource
     if endpoint:
         if explain:
-            raise UsageError("--explain shows how this release's engine runs a query; another "
-                             "endpoint plans its queries itself: leave out --endpoint")
+            raise UsageError(tr("--explain shows how this release's engine runs a query; another "
+                                "endpoint plans its queries itself: leave out --endpoint"))
         source = _endpoint(endpoint, timeout, cache_dir)
     else:
         settings = Settings.load(config=config, release_dir=release_dir)
@@ -106,7 +109,8 @@ def query(query_argument: str, endpoint: str | None, release_dir: Path | None, f
     result = source.query(text)
     write_result(sys.stdout.buffer, result, fmt)
     if isinstance(result, SelectResult) and result.truncated:
-        click.echo(f"note: {source.name} cut the result at {len(result)} rows", err=True)
+        click.echo(tr("note: {source} cut the result at {count} rows", source=source.name, count=len(result)),
+                   err=True)
 
 
 def explained(preparer: QueryPreparer, text: str) -> str:
@@ -115,7 +119,8 @@ def explained(preparer: QueryPreparer, text: str) -> str:
     try:
         prepared = preparer.prepare(text)
     except (QueryInvalid, QueryRefused) as refusal:
-        raise UsageError(f"the query would not run (HTTP {refusal.status}): {refusal}") from None
+        raise UsageError(tr("the query would not run (HTTP {status}): {reason}", status=refusal.status,
+                            reason=refusal)) from None
     note = ("# rewritten by the planner into a form the engine evaluates well, with the same answer\n"
             if prepared.text != prepared.original else "# run as written (in canonical form)\n")
     return note + prepared.text + ("" if prepared.text.endswith("\n") else "\n")
@@ -129,8 +134,9 @@ def read_query_argument(argument: str) -> str:
     if path.is_file():
         return path.read_text(encoding="utf-8-sig")
     if argument.strip().lower().endswith(QUERY_FILE_SUFFIXES):
-        raise UsageError(f"query file {argument} does not exist (an argument ending in "
-                         f"{' or '.join(QUERY_FILE_SUFFIXES)} is read as a file, never as a query)")
+        raise UsageError(tr("query file {argument} does not exist (an argument ending in {suffixes} is read "
+                            "as a file, never as a query)", argument=argument,
+                            suffixes=" or ".join(QUERY_FILE_SUFFIXES)))
     return argument
 
 
@@ -139,16 +145,16 @@ def write_result(out: BinaryIO, result: QueryResult, fmt: str | None) -> None:
     if isinstance(result, Graph):
         label = fmt or RdfFormat.TURTLE.label
         if label not in _GRAPH_FORMATS:
-            raise UsageError(f"--format {label} is for SELECT and ASK; a graph prints as "
-                             f"{', '.join(_GRAPH_FORMATS)}")
+            raise UsageError(tr("--format {label} is for SELECT and ASK; a graph prints as {formats}",
+                                label=label, formats=", ".join(_GRAPH_FORMATS)))
         for prefix, namespace in {**PREFIXES, "wd": WIKIDATA, "wdt": WDT}.items():
             result.bind(prefix, namespace, override=False)
         out.write(result.serialize(format=_GRAPH_FORMATS[label].rdflib_name, encoding="utf-8"))
         return
     label = fmt or TABLE
     if label in _GRAPH_FORMATS:
-        raise UsageError(f"--format {label} is for CONSTRUCT and DESCRIBE; a SELECT or ASK result "
-                         f"prints as {', '.join([TABLE, *_RESULT_FORMATS])}")
+        raise UsageError(tr("--format {label} is for CONSTRUCT and DESCRIBE; a SELECT or ASK result "
+                            "prints as {formats}", label=label, formats=", ".join([TABLE, *_RESULT_FORMATS])))
     if isinstance(result, bool):
         if label == TABLE:
             out.write(b"true\n" if result else b"false\n")
@@ -173,7 +179,7 @@ def table(result: SelectResult) -> str:
     lines += [" | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True))
               for line in cells]
     count = len(result)
-    lines.append(f"({count} row{'' if count == 1 else 's'})")
+    lines.append(tr_n("({count} row)", "({count} rows)", count))
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
@@ -196,6 +202,7 @@ def link() -> None:
 
 
 @link.command()
+@language_option()
 @click.argument("data", type=click.Path(exists=True, path_type=Path), default="data", required=False)
 @click.option("--endpoint", metavar="URL", default=WIKIDATA_ENDPOINT, show_default=True,
               help="The Wikidata query service (or an endpoint holding Wikidata-shaped data).")
@@ -225,26 +232,28 @@ def wikidata(data: Path, endpoint: str, output: Path, accepted: Path | None, tim
     with click.open_file(str(output), "w", encoding="utf-8", atomic=str(output) != "-") as out:
         write_proposals(out, proposals)
     linked = len({p.slug for p in proposals})
-    click.echo(f"{len(proposals)} proposals for {linked} of {len(organisations)} organisations"
-               f"{'' if str(output) == '-' else f' written to {output}'}; put yes in 'accept' "
-               "for the right ones, then run with --accept", err=True)
+    click.echo(tr("{proposals} proposals for {linked} of {organisations} organisations{written}; put yes "
+                  "in 'accept' for the right ones, then run with --accept", proposals=len(proposals),
+                  linked=linked, organisations=len(organisations),
+                  written="" if str(output) == "-" else tr(" written to {output}", output=output)), err=True)
 
 
 def _accept(data: Path, accepted: Path) -> None:
     if not data.is_dir():
-        raise UsageError(f"{data} is not a directory: --accept writes to organisations.csv and sources.csv")
+        raise UsageError(tr("{data} is not a directory: --accept writes to organisations.csv and sources.csv",
+                            data=data))
     try:
         done = accept_proposals(data, accepted)
     except InputError as error:
         click.echo(format_problems(error.problems), err=True, nl=False)
-        click.echo("nothing written", err=True)
+        click.echo(tr("nothing was written"), err=True)
         sys.exit(EXIT_INVALID)
     for added in done.linked:
         click.echo(f"{added.slug}: {added.qid}")
-    click.echo(f"linked {len(done.linked)}, already linked {len(done.unchanged)}, "
-               f"conflicts {len(done.conflicts)}"
-               f"{'; added source wikidata to sources.csv' if done.source_added else ''}", err=True)
+    click.echo(tr("linked {linked}, already linked {unchanged}, conflicts {conflicts}",
+                  linked=len(done.linked), unchanged=len(done.unchanged), conflicts=len(done.conflicts))
+               + (tr("; added source wikidata to sources.csv") if done.source_added else ""), err=True)
     for conflict in done.conflicts:
-        click.echo(f"conflict: {conflict}", err=True)
+        click.echo(tr("conflict: {conflict}", conflict=conflict), err=True)
     if done.conflicts:
         sys.exit(EXIT_INVALID)

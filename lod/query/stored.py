@@ -40,6 +40,7 @@ from typing import Any
 import yaml
 
 from lod.errors import InputError, Problem, UsageError
+from lod.messages import tr
 from lod.query.evaluate import QueryLimits, QueryRequest, prepare_and_evaluate
 from lod.query.prepare import QueryPreparer
 from lod.query.results import Solutions
@@ -85,23 +86,27 @@ class Parameter:
     def term(self, value: str) -> IRI | Literal:
         """``value`` as the RDF term it stands for; raises ParameterError when it is not one."""
         if self.values and value not in self.values:
-            raise ParameterError(f"parameter {self.name}: {value!r} is not one of {', '.join(self.values)}")
+            raise ParameterError(tr("parameter {name}: {value!r} is not one of {allowed}", name=self.name,
+                                    value=value, allowed=", ".join(self.values)))
         if self.type == "iri":
             if not (value.startswith(("http://", "https://")) and is_valid_iri(value)):
-                raise ParameterError(f"parameter {self.name}: {value!r} is not an absolute http(s) IRI")
+                raise ParameterError(tr("parameter {name}: {value!r} is not an absolute http(s) IRI",
+                                        name=self.name, value=value))
             return IRI(value)
         if self.type == "key" and not _KEY.fullmatch(value):
-            raise ParameterError(f"parameter {self.name}: {value!r} is not a key (letters, digits, "
-                                 "'.', '_', '-')")
+            raise ParameterError(tr("parameter {name}: {value!r} is not a key (letters, digits, '.', '_', "
+                                    "'-')", name=self.name, value=value))
         if self.type == "integer":
             if not _INTEGER.fullmatch(value):
-                raise ParameterError(f"parameter {self.name}: {value!r} is not an integer")
+                raise ParameterError(tr("parameter {name}: {value!r} is not an integer", name=self.name,
+                                        value=value))
             return Literal(str(int(value)), XSD_INTEGER)
         if self.type == "date":
             try:
                 day = datetime.date.fromisoformat(value)
             except ValueError:
-                raise ParameterError(f"parameter {self.name}: {value!r} is not a date (YYYY-MM-DD)") from None
+                raise ParameterError(tr("parameter {name}: {value!r} is not a date (YYYY-MM-DD)",
+                                        name=self.name, value=value)) from None
             return Literal(day.isoformat(), IRI(XSD + "date"))
         return Literal(value)
 
@@ -181,19 +186,21 @@ def read_stored_query(path: Path) -> StoredQuery:
     except yaml.YAMLError as failure:
         mark = getattr(failure, "problem_mark", None)
         problems.append(Problem(str(path), None if mark is None else mark.line + 1, None, None,
-                                f"the #+ header is not valid YAML: {getattr(failure, 'problem', failure)}"))
+                                tr("the #+ header is not valid YAML: {reason}",
+                                   reason=getattr(failure, "problem", failure))))
         raise InputError(problems) from None
     if not isinstance(fields, dict):
-        problem("the #+ header must be a mapping of fields (summary:, parameters: …)")
+        problem(tr("the #+ header must be a mapping of fields (summary:, parameters: …)"))
         raise InputError(problems)
     for field in sorted(set(fields) - {"summary", "description", "parameters"}, key=str):
-        problem(f"unknown header field {field}; known: summary, description, parameters", str(field))
+        problem(tr("unknown header field {field}; known: summary, description, parameters", field=field),
+                str(field))
     summary = _texts(fields.get("summary"), "summary", problem)
     if not summary:
-        problem("the header needs a summary (summary: {de: …, en: …})")
+        problem(tr("the header needs a summary ({example})", example="summary: {de: …, en: …}"))
     specs = fields.get("parameters") or {}
     if not isinstance(specs, dict):
-        problem("parameters must map each parameter's name to its fields", "parameters")
+        problem(tr("parameters must map each parameter's name to its fields"), "parameters")
         specs = {}
     parameters = tuple(_parameter(name, spec, problem) for name, spec in specs.items())
     body = "".join(source.splitlines(keepends=True)[len(header):])
@@ -203,17 +210,19 @@ def read_stored_query(path: Path) -> StoredQuery:
     variables = {token[1:] for key, token, _ in tokens(body) if key == "var"}
     for parameter in parameters:
         if parameter.name not in variables:
-            problem(f"parameter {parameter.name} is not a variable of the query", parameter.name)
+            problem(tr("parameter {name} is not a variable of the query", name=parameter.name),
+                    parameter.name)
         if parameter.required and parameter.example is None:
-            problem(f"parameter {parameter.name} is required and needs an example", parameter.name)
+            problem(tr("parameter {name} is required and needs an example", name=parameter.name),
+                    parameter.name)
     if not problems:
         try:
             if not isinstance(parse_query(stored.example(), prefixes=QUERY_PREFIXES), SelectQuery):
-                problem("a stored query is a SELECT query: the API answers with rows")
+                problem(tr("a stored query is a SELECT query: the API answers with rows"))
         except SparqlSyntaxError as failure:
             problems.append(Problem(str(path), stored.body_line + failure.line - 1, None, None,
-                                    "with the examples put in, "
-                                    f"the query is not SPARQL 1.1: {failure.reason}"))
+                                    tr("with the examples put in, the query is not SPARQL 1.1: {reason}",
+                                       reason=failure.reason)))
     if problems:
         raise InputError(problems)
     return stored
@@ -226,38 +235,40 @@ def _texts(value: Any, field: str, problem: Callable[[str, str | None], None]) -
         return MappingProxyType(dict.fromkeys(_LANGUAGES, value))
     if isinstance(value, dict) and all(k in _LANGUAGES and isinstance(v, str) for k, v in value.items()):
         return MappingProxyType(dict(value))
-    problem(f"{field} must be a text, or texts by language ({', '.join(_LANGUAGES)})", field)
+    problem(tr("{field} must be a text, or texts by language ({languages})", field=field,
+               languages=", ".join(_LANGUAGES)), field)
     return MappingProxyType({})
 
 
 def _parameter(name: Any, spec: Any, problem: Callable[[str, str | None], None]) -> Parameter:
     name = str(name)
     if not VARNAME.fullmatch(name):
-        problem(f"parameter {name!r} must be named like a SPARQL variable", name)
+        problem(tr("parameter {name!r} must be named like a SPARQL variable", name=name), name)
     if name in RESERVED:
-        problem(f"parameter {name}: the API takes this name for itself ({', '.join(RESERVED)}); "
-                "call the variable otherwise", name)
+        problem(tr("parameter {name}: the API takes this name for itself ({reserved}); call the variable "
+                   "otherwise", name=name, reserved=", ".join(RESERVED)), name)
     if not isinstance(spec, dict):
-        problem(f"parameter {name}: its fields (type:, example: …) are missing", name)
+        problem(tr("parameter {name}: its fields (type:, example: …) are missing", name=name), name)
         spec = {}
     kind = str(spec.get("type", "string"))
     if kind not in TYPES:
-        problem(f"parameter {name}: type {kind!r} is not one of {', '.join(TYPES)}", name)
+        problem(tr("parameter {name}: type {type!r} is not one of {types}", name=name, type=kind,
+                   types=", ".join(TYPES)), name)
     for field in sorted(set(spec) - _PARAMETER_FIELDS, key=str):
-        problem(f"parameter {name}: unknown field {field}; known: {', '.join(sorted(_PARAMETER_FIELDS))}",
-                name)
+        problem(tr("parameter {name}: unknown field {field}; known: {known}", name=name, field=field,
+                   known=", ".join(sorted(_PARAMETER_FIELDS))), name)
     default = None if spec.get("default") is None else str(spec["default"])
     parameter = Parameter(
         name=name, type=kind, required=bool(spec.get("required", default is None)), default=default,
         example=None if spec.get("example") is None else str(spec["example"]),
         values=tuple(str(v) for v in spec.get("values") or ()),
-        description=_texts(spec.get("description"), f"parameter {name}: description", problem))
+        description=_texts(spec.get("description"), tr("parameter {name}: description", name=name), problem))
     for field, value in (("default", parameter.default), ("example", parameter.example)):
         if value is not None and kind in TYPES:
             try:
                 parameter.term(value)
             except ParameterError as failure:
-                problem(f"its {field}: {failure}", name)
+                problem(tr("its {field}: {reason}", field=field, reason=failure), name)
     return parameter
 
 
@@ -310,11 +321,12 @@ class QueriesCheck:
                                                    spool_dir=spool)
                     if outcome.status != 200:
                         problems.append(Problem(str(stored.path), stored.body_line, None, None,
-                                                f"its example cannot run: {outcome.message}"))
+                                                tr("its example cannot run: {reason}",
+                                                   reason=outcome.message)))
                     elif not Solutions.from_json(outcome.read()).rows:
                         problems.append(Problem(str(stored.path), None, None, None,
-                                                "its example finds nothing in this release: give an "
-                                                "example that does, so that people see what it answers"))
+                                                tr("its example finds nothing in this release: give an "
+                                                   "example that does, so that people see what it answers")))
         finally:
             del store
             gc.collect()  # the store is closed before the build is renamed

@@ -36,13 +36,13 @@ import pyoxigraph as ox
 
 from lod.errors import InputError, Problem, UsageError
 from lod.formats import RdfFormat
+from lod.messages import tr
 from lod.rdf.store import ONTOLOGY_GRAPH
 
 GZIP_SUFFIX = ".gz"
 RDF_EXTENSIONS: tuple[str, ...] = tuple(ext for fmt in RdfFormat for ext in fmt.extensions)
 """The suffixes of the RDF files a build reads; each may be followed by :data:`GZIP_SUFFIX`."""
 
-_ACCEPTED = f"{', '.join(RDF_EXTENSIONS)} (each optionally gzipped as {GZIP_SUFFIX})"
 # pyoxigraph puts the position both in the exception's attributes and in front of its message.
 _POSITION = re.compile(r"^Parser error (?:at|between) [^:]*: ")
 
@@ -97,23 +97,25 @@ def split_inputs(paths: Iterable[Path]) -> BuildInputs:
     seen: set[Path] = set()
     for path in paths:
         if not path.exists():
-            raise UsageError(f"{path}: no such file or directory")
+            raise UsageError(tr("{path}: no such file or directory", path=path))
         if path.is_dir() or (path.is_file() and path.suffix.lower() in (".json", ".xlsx")):
             if records is not None:
-                raise UsageError(f"{path}: only one data directory, .json file or workbook can be "
-                                 f"built, and {records} was given already")
+                raise UsageError(tr("{path}: only one data directory, .json file or workbook can be "
+                                    "built, and {records} was given already", path=path, records=records))
             records = path
         elif path.is_file() and is_rdf_file(path):
             # Loading a file twice would double its blank nodes, which are fresh on every load.
             if path.resolve() in seen:
-                raise UsageError(f"{path}: given twice")
+                raise UsageError(tr("{path}: given twice", path=path))
             seen.add(path.resolve())
             rdf_files.append(path)
         else:
-            raise UsageError(f"{path}: not a build input; expected a directory of CSV files, "
-                             f"a .json file, an .xlsx workbook, or an RDF file: {_ACCEPTED}")
+            raise UsageError(tr("{path}: not a build input; expected a directory of CSV files, a .json file, "
+                                "an .xlsx workbook, or an RDF file: {extensions} (each optionally gzipped "
+                                "as {gzip_suffix})", path=path, extensions=", ".join(RDF_EXTENSIONS),
+                                gzip_suffix=GZIP_SUFFIX))
     if records is None and not rdf_files:
-        raise UsageError("nothing to build: give a data directory, a .json file, a workbook or RDF files")
+        raise UsageError(tr("nothing to build: give a data directory, a .json file, a workbook or RDF files"))
     return BuildInputs(records, tuple(rdf_files))
 
 
@@ -135,12 +137,14 @@ def load_rdf(store: ox.Store, path: Path, *, base_iri: str | None = None) -> Loa
     """
     fmt, gzipped = RdfFormat.from_path(path)
     if not path.is_file():
-        raise UsageError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
+        raise UsageError(tr("{path}: no such file", path=path) if not path.exists()
+                         else tr("{path}: not a file", path=path))
     if base_iri is not None:
         try:
             ox.NamedNode(base_iri)
         except ValueError as error:
-            raise UsageError(f"base IRI {base_iri!r} is not an absolute IRI: {error}") from None
+            raise UsageError(tr("base IRI {base_iri!r} is not an absolute IRI: {error}", base_iri=base_iri,
+                                error=error)) from None
     tally = _Tally()
     store.bulk_extend(_read(path, fmt, gzipped, base_iri, tally))
     return LoadedRdf(path, fmt, tally.quads, frozenset(tally.named_graphs))
@@ -190,18 +194,18 @@ def _read(path: Path, fmt: RdfFormat, gzipped: bool, base_iri: str | None, tally
                     if graph == ONTOLOGY_GRAPH:
                         raise InputError([Problem(
                             str(path), None, None, graph.value,
-                            "writes into the named graph reserved for the project's vocabulary "
-                            "(ontology/); load these triples into another graph")])
+                            tr("writes into the named graph reserved for the project's vocabulary "
+                               "(ontology/); load these triples into another graph"))])
                     tally.named_graphs.add(graph)
                 yield quad
     except SyntaxError as error:
         raise InputError([_syntax_problem(path, oxigraph_format, error, base_iri)]) from None
     except (EOFError, zlib.error, gzip.BadGzipFile) as error:
         raise InputError([Problem(str(path), None, None, None,
-                                  f"cannot be decompressed as gzip: {error}")]) from None
+                                  tr("cannot be decompressed as gzip: {error}", error=error))]) from None
     except OSError as error:
         raise InputError([Problem(str(path), None, None, None,
-                                  f"cannot be read: {error.strerror or error}")]) from None
+                                  tr("cannot be read: {reason}", reason=error.strerror or error))]) from None
     finally:
         tally.quads = count
 
@@ -222,12 +226,12 @@ def _syntax_problem(path: Path, fmt: ox.RdfFormat, error: SyntaxError, base_iri:
     message = _POSITION.sub("", error.msg, count=1)
     if "No scheme found in an absolute IRI" in message:
         if fmt in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
-            message += f" ({fmt.name} allows absolute IRIs only)"
+            message += " " + tr("({format} allows absolute IRIs only)", format=fmt.name)
         elif base_iri is None:
-            message += " (a relative IRI needs a base: declare one in the file or give a base IRI)"
+            message += " " + tr("(a relative IRI needs a base: declare one in the file or give a base IRI)")
     elif "load remote contexts" in message:
-        message = "refers to a remote JSON-LD @context, which is never fetched; put the context inline"
-    message = f"invalid {fmt.name}: {message}"
+        message = tr("refers to a remote JSON-LD @context, which is never fetched; put the context inline")
+    message = tr("invalid {format}: {message}", format=fmt.name, message=message)
     if error.lineno is not None and error.offset is not None:
-        message = f"column {error.offset}: {message}"
+        message = tr("column {column}: {message}", column=error.offset, message=message)
     return Problem(str(path), error.lineno, None, None, message)

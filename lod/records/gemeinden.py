@@ -29,6 +29,7 @@ from pathlib import Path
 
 from lod.errors import UsageError
 from lod.files import write_atomically
+from lod.messages import language, tr
 from lod.records.gv100ad import Directory, Entry, RecordType, read_directory
 from lod.records.model import Organisation, PartialDate, Record, Source, Statement
 from lod.records.sources import format_csv, read_collection
@@ -48,6 +49,9 @@ LEVELS = {1: "land", 2: "regierungsbezirk", 3: "kreis", 4: "gemeindeverband", 5:
 _OWNED = ("kind", "name_de", "alt_names", "ags", "kreisschluessel", "ars", "located_in",
           "postal_code", "status", "sources")
 """Columns the import writes; any other column of its rows (a ``wikidata`` link, say) is kept."""
+
+_VERBANDSFREIE = "records of verbandsfreie Gemeinden (Satzart 50, Textkennzeichen 50)"
+"""The key of :attr:`ImportReport.skipped` for Satzart 50 records that are no Gemeindeverband."""
 
 _STATEMENT_SLUG = re.compile(r"(land|regierungsbezirk|kreis|gemeindeverband|gemeinde)-(\d+)-")
 
@@ -111,8 +115,29 @@ class Change:
     detail: str = ""
 
     def __str__(self) -> str:
-        return f"{self.what}: {self.slug} ({LEVELS[self.identity.level]} {self.identity.key})" + (
-            f": {self.detail}" if self.detail else "")
+        where = f"{self.slug} ({LEVELS[self.identity.level]} {self.identity.key})"
+        return f"{_change_label(self.what)}: {where}" + (f": {self.detail}" if self.detail else "")
+
+
+def _change_label(what: str) -> str:
+    """The word for a kind of :class:`Change` (its ``what``), in the current language."""
+    labels = {"conflict": tr("conflict"), "adopted": tr("adopted"), "new": tr("new"),
+              "renamed": tr("renamed"), "rekeyed": tr("rekeyed"), "merged": tr("merged"), "gone": tr("gone"),
+              "reappeared": tr("reappeared"), "changed": tr("changed")}
+    return labels.get(what, what)
+
+
+def _number(n: int) -> str:
+    """A count with its thousands grouped as the current language groups them: 16,081 or 16.081."""
+    grouped = f"{n:,}"
+    return grouped.replace(",", ".") if language() == "de" else grouped
+
+
+def _skipped_label(what: str) -> str:
+    """The words for a kind of :attr:`ImportReport.skipped` records, in the current language."""
+    if what == _VERBANDSFREIE:
+        return tr("records of verbandsfreie Gemeinden (Satzart 50, Textkennzeichen 50)")
+    return what  # German terms of the directory
 
 
 @dataclass
@@ -133,26 +158,27 @@ class ImportReport:
 
     def lines(self, *, limit: int = 20) -> Iterator[str]:
         """The report for a person, at most ``limit`` lines of each kind of change."""
-        yield (f"{self.file}: Gebietsstand {self.as_of:%Y-%m-%d} (source {self.source}): "
-               + ", ".join(f"{n:,} {what}" for what, n in self.counts.items()))
+        yield tr("{file}: Gebietsstand {as_of:%Y-%m-%d} (source {source}): {counts}", file=self.file,
+                 as_of=self.as_of, source=self.source,
+                 counts=", ".join(f"{_number(n)} {what}" for what, n in self.counts.items()))
         if any(self.skipped.values()):
-            yield "not organisations, not imported: " + ", ".join(
-                f"{n:,} {what}" for what, n in self.skipped.items() if n)
+            yield tr("not organisations, not imported: {skipped}", skipped=", ".join(
+                f"{_number(n)} {_skipped_label(what)}" for what, n in self.skipped.items() if n))
         for what in ("conflict", "adopted", "new", "renamed", "rekeyed", "merged", "gone", "reappeared",
                      "changed"):
             found = self.of(what)
             if not found:
                 continue
-            yield f"{what}: {len(found):,}"
+            yield f"{_change_label(what)}: {_number(len(found))}"
             for change in found[:limit]:
                 yield f"  {change}"
             if len(found) > limit:
-                yield f"  … and {len(found) - limit:,} more"
-        yield f"unchanged: {self.unchanged:,}"
+                yield "  " + tr("… and {number} more", number=_number(len(found) - limit))
+        yield tr("unchanged: {number}", number=_number(self.unchanged))
         if self.written:
-            yield "wrote " + ", ".join(str(p) for p in self.written)
+            yield tr("wrote {files}", files=", ".join(str(p) for p in self.written))
         else:
-            yield "no file changed"
+            yield tr("no file changed")
 
 
 @dataclass(frozen=True)
@@ -172,7 +198,7 @@ def import_gemeinden(file: str | Path, *, into: str | Path = "data", encoding: s
     Only files whose content changes are written, each at once (a reader never sees half)."""
     into = Path(into)
     if not into.is_dir():
-        raise UsageError(f"{into}: not a data directory")
+        raise UsageError(tr("{path}: not a data directory", path=into))
     directory = read_directory(file, encoding=encoding)
     folder = into / FOLDER
     plan = plan_import(
@@ -202,8 +228,9 @@ def plan_import(directory: Directory, *, typed: Iterable[Organisation] = (),
     earlier = {s.slug: s for s in sources}
     newest = max((s for s in earlier.values() if s.as_of), key=lambda s: s.as_of.earliest, default=None)  # type: ignore[union-attr]
     if newest and newest.as_of and directory.as_of < newest.as_of.earliest:
-        raise UsageError(f"{directory.file}: its Gebietsstand {directory.as_of} is older than that of the "
-                         f"directory imported before ({newest.slug}); import directories oldest first")
+        raise UsageError(tr("{file}: its Gebietsstand {as_of} is older than that of the directory imported "
+                            "before ({source}); import directories oldest first",
+                            file=directory.file, as_of=directory.as_of, source=newest.slug))
     bodies, counts, skipped = _bodies(directory)
     listed = {b.identity: b for b in bodies}
     for body in bodies:
@@ -225,9 +252,9 @@ def plan_import(directory: Directory, *, typed: Iterable[Organisation] = (),
         own = next((imported[i] for i in (body.identity, *body.aliases) if i in imported), None)
         hand = next((by_hand[i] for i in (body.identity, *body.aliases) if i in by_hand), None)
         if own and hand and own.slug != hand.slug:
-            report.changes.append(Change("conflict", own.slug, body.identity, (
-                f"also typed by hand as {hand.slug}{_at(hand)}; the imported record stays: "
-                "remove the key from the typed row, or the row")))
+            report.changes.append(Change("conflict", own.slug, body.identity, tr(
+                "also typed by hand as {slug}{location}; the imported record stays: "
+                "remove the key from the typed row, or the row", slug=hand.slug, location=_at(hand))))
         slug = own.slug if own else hand.slug if hand else body.identity.slug
         for identity in (body.identity, *body.aliases):
             slugs[identity] = slug
@@ -273,9 +300,9 @@ def plan_import(directory: Directory, *, typed: Iterable[Organisation] = (),
         report.changes.append(Change(what, o.slug, identity, detail))
     for identity, hand in sorted(by_hand.items()):
         if identity.level in LEVELS and identity not in listed and identity == identities(hand)[0]:
-            report.changes.append(Change("gone", hand.slug, identity, (
-                f"typed by hand{_at(hand)} and not listed in this directory: mark it yourself "
-                "(status dissolved) if it no longer exists")))
+            report.changes.append(Change("gone", hand.slug, identity, tr(
+                "typed by hand{location} and not listed in this directory: mark it yourself "
+                "(status dissolved) if it no longer exists", location=_at(hand))))
 
     # Statements of a record typed by hand that was since removed go back to the imported slug.
     for name, statement in list(new_statements.items()):
@@ -328,8 +355,8 @@ def _bodies(directory: Directory) -> tuple[list[_Body], dict[str, int], dict[str
         return tuple(found)
 
     bodies: list[_Body] = []
-    skipped = {"Regionen (Satzart 30)": 0, "records of verbandsfreie Gemeinden (Satzart 50, "
-               "Textkennzeichen 50)": 0, "gemeindefreie Gebiete (Textkennzeichen 65, 66)": 0}
+    skipped = {"Regionen (Satzart 30)": 0, _VERBANDSFREIE: 0,
+               "gemeindefreie Gebiete (Textkennzeichen 65, 66)": 0}
     for e in entries:
         t = e.record_type
         if t is RecordType.LAND:
@@ -347,7 +374,7 @@ def _bodies(directory: Directory) -> tuple[list[_Body], dict[str, int], dict[str
             bodies.append(_Body(Identity(4, e.ars), (), "municipal-association", e.name, e.line,
                                 above(e, kreis=True), ars=e.ars))
         elif t is RecordType.GEMEINDEVERBAND:
-            skipped["records of verbandsfreie Gemeinden (Satzart 50, Textkennzeichen 50)"] += 1
+            skipped[_VERBANDSFREIE] += 1
         elif t is RecordType.GEMEINDE and e.textkennzeichen in unincorporated:
             skipped["gemeindefreie Gebiete (Textkennzeichen 65, 66)"] += 1
         elif t is RecordType.GEMEINDE:
@@ -411,7 +438,7 @@ def _compared(previous: Organisation | None, record: Organisation, body: _Body) 
     if previous.name_de != record.name_de:
         yield Change("renamed", record.slug, body.identity, f"{previous.name_de!r} → {record.name_de!r}")
     if previous.status == "dissolved":
-        yield Change("reappeared", record.slug, body.identity, "listed again; no longer dissolved")
+        yield Change("reappeared", record.slug, body.identity, tr("listed again; no longer dissolved"))
     changed = [name for name in ("kind", "ags", "kreisschluessel", "ars", "located_in", "postal_code")
                if getattr(previous, name) != getattr(record, name)]
     if changed:
@@ -421,18 +448,22 @@ def _compared(previous: Organisation | None, record: Organisation, body: _Body) 
 
 def _differences(hand: Organisation, body: _Body, slugs: Mapping[Identity, str]) -> str:
     """How a record typed by hand differs from the directory's entry for its key."""
-    found = [f"typed{_at(hand)}"]
+    def differs(column: str, typed: object, listed: object) -> None:
+        found.append(tr("{column} {typed}, the directory {listed}", column=column,
+                        typed=_show(typed) or tr("(empty)"), listed=_show(listed)))
+
+    found = [tr("typed{location}", location=_at(hand))]
     if hand.name_de != body.name:
-        found.append(f"name_de {hand.name_de!r}, the directory {body.name!r}")
+        differs("name_de", repr(hand.name_de), repr(body.name))
     if hand.kind != body.kind:
-        found.append(f"kind {hand.kind}, the directory {body.kind}")
+        differs("kind", hand.kind, body.kind)
     within = tuple(slugs.get(i, i.slug) for i in body.within)
     if within and hand.located_in != within:
-        found.append(f"located_in {_show(hand.located_in) or '(empty)'}, the directory {_show(within)}")
+        differs("located_in", hand.located_in, within)
     for name in ("ags", "kreisschluessel", "ars", "postal_code"):
         value = getattr(body, name)
         if value and getattr(hand, name) != value:
-            found.append(f"{name} {getattr(hand, name) or '(empty)'}, the directory {value}")
+            differs(name, getattr(hand, name) or "", value)
     return "; ".join(found)
 
 
@@ -457,12 +488,12 @@ def _successors(o: Organisation, identity: Identity, bodies: list[_Body], slugs:
             candidates.append((body, slug))
     same_name = [slug for body, slug in candidates if body.name == o.name_de]
     if same_name:
-        return "rekeyed", f"{o.name_de!r} is listed under a new key as {same_name[0]}; marked dissolved"
+        return "rekeyed", tr("{name!r} is listed under a new key as {slug}; marked dissolved",
+                             name=o.name_de, slug=same_name[0])
     if candidates:
-        return "merged", (f"{o.name_de!r} probably merged into "
-                          + ", ".join(f"{slug} ({body.name!r})" for body, slug in candidates[:3])
-                          + "; marked dissolved")
-    return "gone", f"{o.name_de!r} is no longer listed; marked dissolved"
+        return "merged", tr("{name!r} probably merged into {candidates}; marked dissolved", name=o.name_de,
+                            candidates=", ".join(f"{slug} ({body.name!r})" for body, slug in candidates[:3]))
+    return "gone", tr("{name!r} is no longer listed; marked dissolved", name=o.name_de)
 
 
 def _latest(statements: Iterable[Statement], indicator: str) -> dict[str, Decimal]:

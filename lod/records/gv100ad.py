@@ -31,6 +31,7 @@ from enum import IntEnum
 from pathlib import Path
 
 from lod.errors import InputError, Problem, UsageError
+from lod.messages import tr
 
 __all__ = [
     "FIELDS",
@@ -73,8 +74,9 @@ class Field:
         return line[self.first - 1:self.last]
 
     def __str__(self) -> str:
-        span = f"column {self.first}" if self.first == self.last else f"columns {self.first}-{self.last}"
-        return f"{self.name} ({span})"
+        if self.first == self.last:
+            return tr("{field} (column {position})", field=self.name, position=self.first)
+        return tr("{field} (columns {first}-{last})", field=self.name, first=self.first, last=self.last)
 
 
 # Positions of the record description, the same in every record type that has the field.
@@ -132,19 +134,29 @@ _NUMBER = re.compile(r" *\d+")
 _POSTCODE = re.compile(r"\d{5}")
 
 
-def _key_checks(record_type: RecordType) -> tuple[tuple[Field, re.Pattern[str] | None, str], ...]:
-    """For each key field: the pattern it must match (``None``: it must be empty), and what is allowed."""
-    checks: list[tuple[Field, re.Pattern[str] | None, str]] = []
+def _key_checks(record_type: RecordType) -> tuple[tuple[Field, re.Pattern[str] | None], ...]:
+    """For each key field: the pattern it must match (``None``: it must be empty)."""
+    checks: list[tuple[Field, re.Pattern[str] | None]] = []
     for f in (LAND, REGIERUNGSBEZIRK, REGION if record_type is RecordType.REGION else KREIS, GEMEINDE,
               GEMEINDEVERBAND):
         width = f.last - f.first + 1
         if f in _KEY_FIELDS[record_type]:
-            pattern = re.compile(r"0[1-9]|1[0-6]" if f is LAND else rf"\d{{{width}}}")
-            allowed = f"{width} digits" + (", 01-16" if f is LAND else "")
-            checks.append((f, pattern, f"{allowed} in a record of Satzart {record_type.value}"))
+            checks.append((f, re.compile(r"0[1-9]|1[0-6]" if f is LAND else rf"\d{{{width}}}")))
         else:
-            checks.append((f, None, f"empty in a record of Satzart {record_type.value}"))
+            checks.append((f, None))
     return tuple(checks)
+
+
+def _key_rule(f: Field, pattern: re.Pattern[str] | None, record_type: RecordType) -> str:
+    """What a key field of ``record_type`` must be, said when it is not (in the current language)."""
+    width = f.last - f.first + 1
+    if pattern is None:
+        return tr("must be empty in a record of Satzart {record_type}", record_type=record_type.value)
+    if f is LAND:
+        return tr("must be {digits} digits, 01-16 in a record of Satzart {record_type}", digits=width,
+                  record_type=record_type.value)
+    return tr("must be {digits} digits in a record of Satzart {record_type}", digits=width,
+              record_type=record_type.value)
 
 
 _CHECKS = {t: _key_checks(t) for t in RecordType}
@@ -205,17 +217,19 @@ def read_directory(path: str | Path, *, encoding: str = "utf-8") -> Directory:
     (up to :data:`MAX_PROBLEMS`), each located at its line and columns."""
     path = Path(path)
     if not path.is_file():
-        raise UsageError(f"{path}: no such file")
+        raise UsageError(tr("{path}: no such file", path=path))
     raw = path.read_bytes()
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as error:
         line = raw[:error.start].count(b"\n") + 1
-        message = (f"is not {encoding} (byte {raw[error.start]:#04x}); Destatis publishes GV100AD in "
-                   "UTF-8; a file saved in ISO-8859-1 is read with encoding latin-1 (--encoding latin-1)")
+        message = tr("is not {encoding} (byte {byte:#04x}); Destatis publishes GV100AD in UTF-8; a file "
+                     "saved in ISO-8859-1 is read with encoding latin-1 (--encoding latin-1)",
+                     encoding=encoding, byte=raw[error.start])
         raise InputError([Problem(str(path), line, None, None, message)]) from None
     except LookupError:
-        raise UsageError(f"unknown encoding {encoding!r}; use utf-8 or latin-1") from None
+        raise UsageError(tr("unknown encoding {encoding!r}; use utf-8 or latin-1",
+                            encoding=encoding)) from None
     return parse_directory(text.removeprefix("\ufeff"), file=str(path))
 
 
@@ -227,7 +241,8 @@ def parse_directory(text: str, *, file: str = "<GV100AD>") -> Directory:
     for number, line in enumerate(text.splitlines(), start=1):
         if len(problems) >= MAX_PROBLEMS:
             problems.append(Problem(file, number, None, None,
-                                    f"stopped after {MAX_PROBLEMS} problems: is this a GV100AD file?"))
+                                    tr("stopped after {limit} problems: is this a GV100AD file?",
+                                       limit=MAX_PROBLEMS)))
             break
         if not line.strip():
             continue
@@ -237,13 +252,13 @@ def parse_directory(text: str, *, file: str = "<GV100AD>") -> Directory:
             as_of = (stand, number)
         elif stand and as_of and stand != as_of[0]:
             found.append(Problem(file, number, str(GEBIETSSTAND), GEBIETSSTAND.cut(line),
-                                 f"differs from the Gebietsstand {as_of[0]:%Y%m%d} of line {as_of[1]}: "
-                                 "one file, one Gebietsstand"))
+                                 tr("differs from the Gebietsstand {as_of:%Y%m%d} of line {line}: "
+                                    "one file, one Gebietsstand", as_of=as_of[0], line=as_of[1])))
         problems.extend(found)
         if entry and not found:
             entries.append(entry)
     if as_of is None and not problems:
-        problems.append(Problem(file, None, None, None, "has no records: expected GV100AD lines"))
+        problems.append(Problem(file, None, None, None, tr("has no records: expected GV100AD lines")))
     problems.extend(_structure(entries, file))
     if problems:
         raise InputError(problems)
@@ -252,36 +267,37 @@ def parse_directory(text: str, *, file: str = "<GV100AD>") -> Directory:
 
 
 def _entry(line: str, number: int, file: str, problems: list[Problem]) -> tuple[Entry | None, date | None]:
-    def wrong(f: Field, value: str, allowed: str) -> None:
-        problems.append(Problem(file, number, str(f), value, f"must be {allowed}"))
+    def wrong(f: Field, value: str, message: str) -> None:
+        problems.append(Problem(file, number, str(f), value, message))
 
     if len(line) > LINE_LENGTH:
-        beyond = f"columns {LINE_LENGTH + 1}-{len(line)}"
+        beyond = tr("columns {first}-{last}", first=LINE_LENGTH + 1, last=len(line))
         problems.append(Problem(file, number, beyond, line[LINE_LENGTH:][:20],
-                                f"a GV100AD line has {LINE_LENGTH} characters, this one {len(line)}"))
+                                tr("a GV100AD line has {expected} characters, this one {length}",
+                                   expected=LINE_LENGTH, length=len(line))))
         return None, None
     line = line.ljust(LINE_LENGTH)
     satzart = line[0:2]  # SATZART
     if not satzart.isdigit() or int(satzart) not in RecordType._value2member_map_:
-        wrong(SATZART, satzart, f"one of {_ALLOWED_TYPES}")
+        wrong(SATZART, satzart, tr("must be one of {allowed}", allowed=_ALLOWED_TYPES))
         return None, None
     record_type = RecordType(int(satzart))
     stand = _date(GEBIETSSTAND.cut(line))
     if stand is None:
-        wrong(GEBIETSSTAND, GEBIETSSTAND.cut(line), "a date JJJJMMTT, e.g. 20241231")
+        wrong(GEBIETSSTAND, GEBIETSSTAND.cut(line), tr("must be a date JJJJMMTT, e.g. 20241231"))
     parts: dict[Field, str] = {}
-    for f, pattern, allowed in _CHECKS[record_type]:
+    for f, pattern in _CHECKS[record_type]:
         value = f.cut(line)
         if pattern is None:
             if value.strip():
-                wrong(f, value, allowed)
+                wrong(f, value, _key_rule(f, pattern, record_type))
         elif pattern.fullmatch(value):
             parts[f] = value
         else:
-            wrong(f, value, allowed)
+            wrong(f, value, _key_rule(f, pattern, record_type))
     name = NAME.cut(line).strip()
     if not name:
-        wrong(NAME, NAME.cut(line), "the name, not empty")
+        wrong(NAME, NAME.cut(line), tr("must be the name, not empty"))
     textkennzeichen = _textkennzeichen(line, record_type, wrong)
     figures: dict[str, object] = {}
     if record_type is RecordType.GEMEINDE:
@@ -290,12 +306,13 @@ def _entry(line: str, number: int, file: str, problems: list[Problem]) -> tuple[
             if _NUMBER.fullmatch(value):
                 figures[key] = int(value)
             else:
-                wrong(f, value, "a whole number of up to 11 digits, right-aligned")
+                wrong(f, value, tr("must be a whole number of up to 11 digits, right-aligned"))
         plz, marker = PLZ.cut(line), PLZ_EINDEUTIG.cut(line)
         if plz.strip() and not _POSTCODE.fullmatch(plz):
-            wrong(PLZ, plz, "a postcode of 5 digits, or empty")
+            wrong(PLZ, plz, tr("must be a postcode of 5 digits, or empty"))
         if marker.strip() not in ("", "*****"):
-            wrong(PLZ_EINDEUTIG, marker, "'*****' (the municipality has several postcodes) or empty")
+            wrong(PLZ_EINDEUTIG, marker,
+                  tr("must be '*****' (the municipality has several postcodes) or empty"))
         figures["postal_code"] = plz if plz.strip() else None
         figures["several_postal_codes"] = marker.strip() == "*****"
     if problems or stand is None:
@@ -318,7 +335,8 @@ def _textkennzeichen(line: str, record_type: RecordType, wrong: Callable[[Field,
     if value.isdigit() and int(value) in allowed:
         return int(value)
     listing = ", ".join(f"{code} ({meaning})" for code, meaning in allowed.items())
-    wrong(TEXTKENNZEICHEN, value, f"one of {listing} in a record of Satzart {record_type.value}")
+    wrong(TEXTKENNZEICHEN, value, tr("must be one of {allowed} in a record of Satzart {record_type}",
+                                     allowed=listing, record_type=record_type.value))
     return None
 
 
@@ -338,7 +356,8 @@ def _structure(entries: list[Entry], file: str) -> Iterator[Problem]:
         first = seen.setdefault((entry.record_type, entry.ars), entry)
         if first is not entry:
             yield Problem(file, entry.line, "Regionalschlüssel", entry.ars,
-                          f"is listed twice for Satzart {entry.record_type.value}: also on line {first.line}")
+                          tr("is listed twice for Satzart {record_type}: also on line {line}",
+                             record_type=entry.record_type.value, line=first.line))
     for entry in entries:
         needed = [(RecordType.LAND, entry.land)]
         if entry.record_type in (RecordType.GEMEINDEVERBAND, RecordType.GEMEINDE):
@@ -348,5 +367,6 @@ def _structure(entries: list[Entry], file: str) -> Iterator[Problem]:
         for record_type, key in needed:
             if (record_type, key) not in seen and entry.record_type is not record_type:
                 yield Problem(file, entry.line, "Regionalschlüssel", entry.ars,
-                              f"lies in {record_type.name.title()} {key}, which the file does not list "
-                              f"(no line of Satzart {record_type.value} with that key)")
+                              tr("lies in {level} {key}, which the file does not list "
+                                 "(no line of Satzart {record_type} with that key)",
+                                 level=record_type.name.title(), key=key, record_type=record_type.value))

@@ -8,7 +8,7 @@ is described once. Nothing here knows about files or RDF.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import Decimal
@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from lod.errors import Problem
+from lod.messages import tr
 
 # --- values -------------------------------------------------------------------------------
 
@@ -34,13 +35,13 @@ class PartialDate:
     def parse(cls, text: str) -> PartialDate:
         match = cls._PATTERN.fullmatch(text)
         if not match:
-            raise ValueError("must be a date YYYY-MM-DD, YYYY-MM or YYYY")
+            raise ValueError(tr("must be a date YYYY-MM-DD, YYYY-MM or YYYY"))
         year, month, day = (int(part) if part else None for part in match.groups())
         assert year is not None
         try:
             date(year, month or 1, day or 1)
         except ValueError as error:
-            raise ValueError(f"is not a calendar date ({error})") from None
+            raise ValueError(tr("is not a calendar date ({reason})", reason=error)) from None
         return cls(year, month, day)
 
     @property
@@ -74,25 +75,40 @@ class PartialDate:
         return text
 
 
-class ValueType:
-    """How the text of one cell becomes a value. ``allowed`` tells a person what fits."""
+def one_of(names: Sequence[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``, in the current language."""
+    if len(names) < 2:
+        return "".join(names)
+    return tr("{alternatives} or {last}", alternatives=", ".join(names[:-1]), last=names[-1])
 
-    allowed = "text"
+
+class ValueType:
+    """How the text of one cell becomes a value. ``allowed`` tells a person what fits, in the
+    current language (the types are made at import, so it is translated when it is read)."""
+
     kind: type = str
     """What a value of this type is in a record (what :meth:`parse` returns)."""
+
+    @property
+    def allowed(self) -> str:
+        return tr("text")
 
     def parse(self, text: str) -> Any:
         return text
 
 
 class _Pattern(ValueType):
-    def __init__(self, pattern: str, allowed: str) -> None:
+    def __init__(self, pattern: str, allowed: Callable[[], str]) -> None:
         self.pattern = re.compile(pattern)
-        self.allowed = allowed
+        self._allowed = allowed
+
+    @property
+    def allowed(self) -> str:
+        return self._allowed()
 
     def parse(self, text: str) -> str:
         if not self.pattern.fullmatch(text):
-            raise ValueError(f"must be {self.allowed}")
+            raise ValueError(tr("must be {allowed}", allowed=self.allowed))
         return text
 
 
@@ -106,12 +122,12 @@ class Ref(_Pattern):
 
     def __init__(self, *targets: str) -> None:
         if "organisation" in targets:
-            pattern = f"{SLUG.pattern.pattern}|{KEY_REFERENCE.pattern}"
-            allowed = (f"the slug of {' or '.join(targets)}, or an organisation's official key: "
-                       "ags:05358008, ars:053580008008 or kreis:05358")
+            super().__init__(f"{SLUG.pattern.pattern}|{KEY_REFERENCE.pattern}", lambda: tr(
+                "the slug of {record_types}, or an organisation's official key: "
+                "ags:05358008, ars:053580008008 or kreis:05358", record_types=one_of(targets)))
         else:
-            pattern, allowed = SLUG.pattern.pattern, f"the slug of {' or '.join(targets)}"
-        super().__init__(pattern, allowed)
+            super().__init__(SLUG.pattern.pattern,
+                             lambda: tr("the slug of {record_types}", record_types=one_of(targets)))
         self.targets = targets
 
 
@@ -119,31 +135,39 @@ class ConceptRef(_Pattern):
     """The notation of a concept in the concept scheme ``scheme`` (see ``ontology/``)."""
 
     def __init__(self, scheme: str) -> None:
-        super().__init__(r"[a-z][a-z0-9-]*", f"a concept of the scheme {scheme}")
+        super().__init__(r"[a-z][a-z0-9-]*", lambda: tr("a concept of the scheme {scheme}", scheme=scheme))
         self.scheme = scheme
 
 
 class _Date(ValueType):
-    allowed = "a date YYYY-MM-DD, YYYY-MM or YYYY"
     kind = PartialDate
+
+    @property
+    def allowed(self) -> str:
+        return tr("a date YYYY-MM-DD, YYYY-MM or YYYY")
 
     def parse(self, text: str) -> PartialDate:
         return PartialDate.parse(text)
 
 
 class _Url(ValueType):
-    allowed = "an http or https URL"
+    @property
+    def allowed(self) -> str:
+        return tr("an http or https URL")
 
     def parse(self, text: str) -> str:
         parts = urlsplit(text)
         if parts.scheme not in ("http", "https") or not parts.netloc or re.search(r"\s", text):
-            raise ValueError(f"must be {self.allowed}, e.g. https://www.kgst.de/")
+            raise ValueError(tr("must be {allowed}, e.g. https://www.kgst.de/", allowed=self.allowed))
         return text
 
 
 class _Number(ValueType):
-    allowed = "a number with '.' as decimal separator, e.g. 2200 or 2.5"
     kind = Decimal
+
+    @property
+    def allowed(self) -> str:
+        return tr("a number with '.' as decimal separator, e.g. 2200 or 2.5")
 
     # Plain decimal notation only: it is also the lexical form of xsd:decimal (and, without a
     # fraction, of xsd:integer, which the mapping types a whole number as).
@@ -151,7 +175,7 @@ class _Number(ValueType):
 
     def parse(self, text: str) -> Decimal:
         if not self._PATTERN.fullmatch(text):
-            raise ValueError(f"must be {self.allowed}")
+            raise ValueError(tr("must be {allowed}", allowed=self.allowed))
         return Decimal(text)
 
 
@@ -163,20 +187,23 @@ KEY_REFERENCE = re.compile(
 TEXT = ValueType()
 SLUG = _Pattern(
     r"[a-z][a-z0-9-]{0,79}",
-    "a slug: lower-case letters a-z, digits and '-', starting with a letter, at most 80 characters",
+    lambda: tr("a slug: lower-case letters a-z, digits and '-', starting with a letter, at most 80 "
+               "characters"),
 )
 DATE = _Date()
 URL = _Url()
 NUMBER = _Number()
-LANGUAGE = _Pattern(r"[a-z]{2}", "a two-letter ISO 639-1 language code such as de or en")
-COUNTRY = _Pattern(r"[A-Z]{2}", "a two-letter ISO 3166-1 country code such as DE or AT")
-AGS = _Pattern(_LAND + r"\d{6}", "8 digits whose first two (the Land) are 01-16, e.g. 05358008")
-KREISSCHLUESSEL = _Pattern(_LAND + r"\d{3}", "5 digits whose first two (the Land) are 01-16, e.g. 07135")
+LANGUAGE = _Pattern(r"[a-z]{2}", lambda: tr("a two-letter ISO 639-1 language code such as de or en"))
+COUNTRY = _Pattern(r"[A-Z]{2}", lambda: tr("a two-letter ISO 3166-1 country code such as DE or AT"))
+AGS = _Pattern(_LAND + r"\d{6}",
+               lambda: tr("8 digits whose first two (the Land) are 01-16, e.g. 05358008"))
+KREISSCHLUESSEL = _Pattern(_LAND + r"\d{3}",
+                           lambda: tr("5 digits whose first two (the Land) are 01-16, e.g. 07135"))
 ARS = _Pattern(_LAND + r"(\d|\d{3}|\d{7}|\d{10})?",
-               "2, 3, 5, 9 or 12 digits whose first two (the Land) are 01-16: the ARS of a Land (05), "
-               "Regierungsbezirk (053), Kreis (05358), Gemeindeverband (053580008) or Gemeinde "
-               "(053580008008)")
-WIKIDATA = _Pattern(r"Q[1-9]\d*", "a Wikidata item: Q and digits, e.g. Q1731")
+               lambda: tr("2, 3, 5, 9 or 12 digits whose first two (the Land) are 01-16: the ARS of a "
+                          "Land (05), Regierungsbezirk (053), Kreis (05358), Gemeindeverband (053580008) "
+                          "or Gemeinde (053580008008)"))
+WIKIDATA = _Pattern(r"Q[1-9]\d*", lambda: tr("a Wikidata item: Q and digits, e.g. Q1731"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,8 +276,8 @@ class Source(Record):
 
     def own_problems(self) -> Iterator[tuple[str, object, str]]:
         if not (self.date or self.as_of):
-            yield "date", None, ("date or as_of is required: when was the document published, or (for "
-                                 "a register that gives no publication date) which date does it describe?")
+            yield "date", None, tr("date or as_of is required: when was the document published, or (for "
+                                   "a register that gives no publication date) which date does it describe?")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -280,7 +307,8 @@ KREISSCHLUESSEL_KINDS = ("district", "district-free-city")
 def _order(start: PartialDate | None, end: PartialDate | None, start_name: str, end_name: str,
            ) -> Iterator[tuple[str, object, str]]:
     if start and end and end.is_before(start):
-        yield end_name, end, f"must not be before {start_name} ({start})"
+        yield end_name, end, tr("must not be before {other_column} ({other_date})",
+                                other_column=start_name, other_date=start)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -313,32 +341,35 @@ class Organisation(Claim):
 
     def own_problems(self) -> Iterator[tuple[str, object, str]]:
         if self.ags and self.kind not in AGS_KINDS:
-            yield "ags", self.ags, f"is only for kind {' or '.join(AGS_KINDS)}, not {self.kind}"
+            yield "ags", self.ags, tr("is only for kind {kinds}, not {kind}",
+                                      kinds=one_of(AGS_KINDS), kind=self.kind)
         if self.kreisschluessel and self.kind not in KREISSCHLUESSEL_KINDS:
-            yield "kreisschluessel", self.kreisschluessel, (
-                f"is only for kind {' or '.join(KREISSCHLUESSEL_KINDS)}, not {self.kind}")
+            yield "kreisschluessel", self.kreisschluessel, tr(
+                "is only for kind {kinds}, not {kind}", kinds=one_of(KREISSCHLUESSEL_KINDS), kind=self.kind)
         length = ARS_LENGTHS.get(self.kind)
         if self.ars and length and len(self.ars) != length:
-            yield "ars", self.ars, f"the ARS of a {self.kind} has {length} digits, not {len(self.ars)}"
+            yield "ars", self.ars, tr("the ARS of a {kind} has {expected_digits} digits, not {digits}",
+                                      kind=self.kind, expected_digits=length, digits=len(self.ars))
         elif self.ars and not length and len(self.ars) != 12:
-            yield "ars", self.ars, (f"an ARS of {len(self.ars)} digits is only for a territorial kind: "
-                                    f"{', '.join(ARS_LENGTHS)}")
+            yield "ars", self.ars, tr("an ARS of {digits} digits is only for a territorial kind: {kinds}",
+                                      digits=len(self.ars), kinds=", ".join(ARS_LENGTHS))
         if self.ags and self.ars and len(self.ars) == 12 and (
                 (self.ars[:5], self.ars[9:]) != (self.ags[:5], self.ags[5:])):
-            yield "ars", self.ars, (
-                f"does not agree with ags {self.ags}: an ARS is the AGS's first 5 digits, "
-                "4 digits of the Gemeindeverband, then the AGS's last 3 digits"
-            )
+            yield "ars", self.ars, tr(
+                "does not agree with ags {ags}: an ARS is the AGS's first 5 digits, "
+                "4 digits of the Gemeindeverband, then the AGS's last 3 digits", ags=self.ags)
         if self.kreisschluessel and self.ars and len(self.ars) >= 5 and self.ars[:5] != self.kreisschluessel:
-            yield "ars", self.ars, (f"does not agree with kreisschluessel {self.kreisschluessel}: "
-                                    "an ARS begins with the Kreisschlüssel")
+            yield "ars", self.ars, tr("does not agree with kreisschluessel {kreisschluessel}: "
+                                      "an ARS begins with the Kreisschlüssel",
+                                      kreisschluessel=self.kreisschluessel)
         if self.parent == self.slug:
-            yield "parent", self.parent, "must not be the organisation itself"
+            yield "parent", self.parent, tr("must not be the organisation itself")
         if self.located_in and self.kind not in TERRITORIAL_LEVELS:
-            yield "located_in", self.located_in, (
-                f"is only for territorial kinds ({', '.join(TERRITORIAL_LEVELS)}), not {self.kind}")
+            yield "located_in", self.located_in, tr(
+                "is only for territorial kinds ({kinds}), not {kind}",
+                kinds=", ".join(TERRITORIAL_LEVELS), kind=self.kind)
         if self.slug in self.located_in:
-            yield "located_in", self.slug, "must not be the organisation itself"
+            yield "located_in", self.slug, tr("must not be the organisation itself")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -366,7 +397,7 @@ class Cooperation(Claim):
         yield from _order(self.start, self.end, "start", "end")
         for name in ("part_of", "continues"):
             if getattr(self, name) == self.slug:
-                yield name, self.slug, "must not be the cooperation itself"
+                yield name, self.slug, tr("must not be the cooperation itself")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -390,7 +421,7 @@ class Membership(Claim):
     def own_problems(self) -> Iterator[tuple[str, object, str]]:
         yield from _order(self.start, self.end, "start", "end")
         if self.member == self.organisation:
-            yield "member", self.member, "must differ from organisation"
+            yield "member", self.member, tr("must differ from organisation")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -437,7 +468,7 @@ class Tenure(Claim):
 
     def own_problems(self) -> Iterator[tuple[str, object, str]]:
         if not (self.as_of or self.start):
-            yield "as_of", None, "as_of or start is required: when did the person hold the post?"
+            yield "as_of", None, tr("as_of or start is required: when did the person hold the post?")
         yield from _order(self.start, self.end, "start", "end")
         yield from _order(self.start, self.as_of, "start", "as_of")
         yield from _order(self.as_of, self.end, "as_of", "end")
@@ -557,7 +588,8 @@ def check_dataset(dataset: Dataset, schemes: Schemes, *,
             at = first.origin.file if first.origin else first.collection
             line = f":{first.origin.line}" if first.origin and first.origin.line else ""
             problems.append(problem(record, "slug", record.slug,
-                                    f"duplicate slug; already used by a {first.kind_name} at {at}{line}"))
+                                    tr("duplicate slug; already used by a {record_type} at {place}",
+                                       record_type=first.kind_name, place=f"{at}{line}")))
         else:
             seen[key] = record
     for record in dataset.records():
@@ -578,17 +610,18 @@ def check_dataset(dataset: Dataset, schemes: Schemes, *,
                     continue  # it may point into the file that could not be read
                 if isinstance(spec.type, Ref) and KEY_REFERENCE.fullmatch(value):
                     found, missing = keys.find(value)
-                    problems.append(problem(record, name, value, missing or (
-                        f"is the key of organisation {found}: resolve_keys() replaces it by that slug "
-                        "before the dataset is checked")))
+                    problems.append(problem(record, name, value, missing or tr(
+                        "is the key of organisation {slug}: resolve_keys() replaces it by that slug "
+                        "before the dataset is checked", slug=found)))
                 elif isinstance(spec.type, Ref) and not any((t, value) in index for t in spec.type.targets):
-                    problems.append(problem(record, name, value,
-                                            f"refers to no {' or '.join(spec.type.targets)}"))
+                    problems.append(problem(record, name, value, tr(
+                        "refers to no {record_types}", record_types=one_of(spec.type.targets))))
                 elif isinstance(spec.type, ConceptRef):
                     known = schemes.get(spec.type.scheme, ())
                     if value not in known:
-                        problems.append(problem(record, name, value, f"is not in the scheme "
-                                                f"{spec.type.scheme}; allowed: {', '.join(sorted(known))}"))
+                        problems.append(problem(record, name, value, tr(
+                            "is not in the scheme {scheme}; allowed: {allowed}",
+                            scheme=spec.type.scheme, allowed=", ".join(sorted(known)))))
         problems.extend(problem(record, *found) for found in record.own_problems())
     problems.extend(_shared_keys(dataset.organisations))
     for membership in dataset.memberships:
@@ -605,14 +638,17 @@ def _value_problems(record: Record) -> Iterator[Problem]:
     for name, spec in columns(type(record)).items():
         values = getattr(record, name)
         if spec.many and isinstance(values, str):
-            yield problem(record, name, values, "must be several values (a tuple of strings), not one string")
+            yield problem(record, name, values,
+                          tr("must be several values (a tuple of strings), not one string"))
             continue
         for value in values if spec.many else (values,):
             if value is None:
                 continue
             if not isinstance(value, spec.type.kind):
-                yield problem(record, name, value, f"must be a {spec.type.kind.__name__}, not a "
-                                                   f"{type(value).__name__}: {spec.type.allowed}")
+                yield problem(record, name, value, tr(
+                    "must be a {expected_type}, not a {actual_type}: {allowed}",
+                    expected_type=spec.type.kind.__name__, actual_type=type(value).__name__,
+                    allowed=spec.type.allowed))
             elif isinstance(value, str):
                 try:
                     spec.type.parse(value)
@@ -644,7 +680,7 @@ class KeyIndex:
             # A municipality typed with its AGS only: the ARS is the AGS with the Verband inserted.
             slug = self.slugs.get(("ags", key[:5] + key[9:]))
         if slug is None:
-            return None, f"no organisation has {self._NAMES[scheme]} {key}"
+            return None, tr("no organisation has {key_name} {key}", key_name=self._NAMES[scheme], key=key)
         return slug, None
 
 
@@ -694,13 +730,16 @@ def _shared_keys(organisations: Iterable[Organisation]) -> Iterator[Problem]:
                 continue
             first = holders.setdefault((name, key), organisation)
             if first is not organisation:
-                yield problem(organisation, name, key, f"is also the {name} of organisation {first.slug}")
+                yield problem(organisation, name, key, tr("is also the {column} of organisation {slug}",
+                                                          column=name, slug=first.slug))
 
 
 def _outside(membership: Membership, cooperation: Cooperation) -> Iterator[Problem]:
     if membership.start and cooperation.start and membership.start.is_before(cooperation.start):
         yield problem(membership, "start", membership.start,
-                      f"lies before the start of cooperation {cooperation.slug} ({cooperation.start})")
+                      tr("lies before the start of cooperation {cooperation} ({start})",
+                         cooperation=cooperation.slug, start=cooperation.start))
     if membership.end and cooperation.end and cooperation.end.is_before(membership.end):
         yield problem(membership, "end", membership.end,
-                      f"lies after the end of cooperation {cooperation.slug} ({cooperation.end})")
+                      tr("lies after the end of cooperation {cooperation} ({end})",
+                         cooperation=cooperation.slug, end=cooperation.end))

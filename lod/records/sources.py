@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lod.errors import InputError, Problem, UsageError
+from lod.messages import tr, tr_n
 from lod.records.model import (
     RECORD_TYPES,
     Column,
@@ -86,9 +87,10 @@ def read_records(path: str | Path, *, schemes: Schemes | None = None,
     elif path.is_file() and path.suffix.lower() == ".xlsx":
         _read_workbook(path, reading)
     elif path.exists():
-        raise UsageError(f"{path}: expected a directory of CSV files, a .json file or an .xlsx workbook")
+        raise UsageError(tr("{path}: expected a directory of CSV files, a .json file or an .xlsx workbook",
+                            path=path))
     else:
-        raise UsageError(f"{path}: no such file or directory")
+        raise UsageError(tr("{path}: no such file or directory", path=path))
     dataset = Dataset(**{name: tuple(items) for name, items in reading.records.items()})  # type: ignore[arg-type]
     dataset = resolve_keys(dataset)
     problems = reading.problems
@@ -112,14 +114,15 @@ def build_record(record_type: type[Record], values: Mapping[str, Any], origin: O
     Returns the record, or ``None`` and the problems of every column that is wrong."""
     specs = columns(record_type)
     file, line = origin.file, origin.line
-    problems = [Problem(file, line, name, None, f"unknown column; known: {', '.join(specs)}")
+    problems = [Problem(file, line, name, None, tr("unknown column; known: {known}", known=", ".join(specs)))
                 for name in values if name not in specs]
     arguments: dict[str, Any] = {}
     for name, spec in specs.items():
         texts = _texts(values.get(name), spec)
         if not texts:
             if spec.required:
-                problems.append(Problem(file, line, name, None, f"is required: {spec.type.allowed}"))
+                problems.append(Problem(file, line, name, None,
+                                        tr("is required: {allowed}", allowed=spec.type.allowed)))
             continue
         parsed = []
         for text in texts:
@@ -145,10 +148,11 @@ def _read_directory(directory: Path, reading: _Reading) -> None:
     known = ", ".join(f"{name}.csv" for name in _BY_COLLECTION)
     for path in sorted(directory.glob("*.csv")):
         if path.stem not in _BY_COLLECTION:
-            reading.problems.append(Problem(str(path), None, None, None, f"unknown file; expected {known}"))
+            reading.problems.append(Problem(str(path), None, None, None,
+                                            tr("unknown file; expected {expected}", expected=known)))
     if not (directory / "sources.csv").is_file():
         reading.problems.append(Problem(str(directory / "sources.csv"), None, None, None,
-                                        "is missing: every record cites a source"))
+                                        tr("is missing: every record cites a source")))
     for record_type in RECORD_TYPES:
         path = directory / f"{record_type.collection}.csv"
         if path.is_file():
@@ -158,8 +162,9 @@ def _read_directory(directory: Path, reading: _Reading) -> None:
             continue
         for path in sorted((directory / folder).glob("*.csv")):
             if path.stem not in collections:
-                reading.problems.append(Problem(str(path), None, None, None, "unknown file; expected "
-                                                + ", ".join(f"{name}.csv" for name in collections)))
+                reading.problems.append(Problem(str(path), None, None, None, tr(
+                    "unknown file; expected {expected}",
+                    expected=", ".join(f"{name}.csv" for name in collections))))
         for name in collections:
             path = directory / folder / f"{name}.csv"
             if path.is_file():
@@ -211,19 +216,22 @@ def _read_csv(path: Path, record_type: type[Record], reading: _Reading) -> None:
         line = raw[: error.start].count(b"\n") + 1
         reading.problems.append(Problem(
             file, line, None, None,
-            f"is not UTF-8 (byte {raw[error.start]:#04x}{_likely_encoding(raw)}); save it as UTF-8 "
-            "(in Excel: “CSV UTF-8”; in LibreOffice: character set Unicode (UTF-8)); "
-            "references to its records are not checked until it can be read"))
+            tr("is not UTF-8 (byte {byte:#04x}{likely_encoding}); save it as UTF-8 "
+               "(in Excel: “CSV UTF-8”; in LibreOffice: character set Unicode (UTF-8)); "
+               "references to its records are not checked until it can be read",
+               byte=raw[error.start], likely_encoding=_likely_encoding(raw))))
         reading.unread_types.add(record_type.kind_name)
         return
     delimiter = _delimiter(text, record_type)
     if delimiter != ",":
-        reading.notes.append(f"{file}: columns separated by {_DELIMITER_NAMES[delimiter]}")
+        reading.notes.append(tr("{file}: columns separated by {separator}",
+                                file=file, separator=_delimiter_name(delimiter)))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader, [])
     except csv.Error as error:
-        reading.problems.append(Problem(file, 1, None, None, f"malformed CSV header: {error}"))
+        reading.problems.append(Problem(file, 1, None, None,
+                                        tr("malformed CSV header: {error}", error=error)))
         return
 
     def rows() -> Iterator[tuple[int, list[str]]]:
@@ -235,7 +243,8 @@ def _read_csv(path: Path, record_type: type[Record], reading: _Reading) -> None:
             except StopIteration:
                 return
             except csv.Error as error:
-                reading.problems.append(Problem(file, start, None, None, f"malformed CSV: {error}"))
+                reading.problems.append(Problem(file, start, None, None,
+                                                tr("malformed CSV: {error}", error=error)))
                 return
             end = reader.line_num
             yield start, row
@@ -251,7 +260,7 @@ def _read_table(file: str, header: list[str], rows: Iterable[tuple[int, list[str
     while sheet and header and not header[-1]:
         header.pop()
     if not any(header):
-        reading.problems.append(Problem(file, 1, None, None, "has no header row"))
+        reading.problems.append(Problem(file, 1, None, None, tr("has no header row")))
         reading.unread_types.add(record_type.kind_name)
         return
     wrong_header = list(_header_problems(file, header, record_type))
@@ -265,8 +274,9 @@ def _read_table(file: str, header: list[str], rows: Iterable[tuple[int, list[str
         if sheet and not any(cell.strip() for cell in row[len(header):]):
             row = (row + [""] * len(header))[:len(header)]  # cut or filled to the header's width
         if len(row) != len(header):
-            reading.problems.append(Problem(
-                file, line, None, None, f"has {len(row)} cells but the header has {len(header)}"))
+            reading.problems.append(Problem(file, line, None, None, tr_n(
+                "has {count} cell but the header has {header_cells}",
+                "has {count} cells but the header has {header_cells}", len(row), header_cells=len(header))))
             continue
         reading.add(record_type, dict(zip(header, row, strict=True)), Origin(file, line))
 
@@ -280,10 +290,10 @@ def _read_workbook(path: Path, reading: _Reading) -> None:
     for name in sheets:
         if name not in _BY_COLLECTION:
             reading.problems.append(Problem(label(path, name), None, None, None,
-                                            f"unknown sheet; expected sheets named {known}"))
+                                            tr("unknown sheet; expected sheets named {known}", known=known)))
     if sheets and "sources" not in sheets:
         reading.problems.append(Problem(label(path, "sources"), None, None, None,
-                                        "is missing: every record cites a source"))
+                                        tr("is missing: every record cites a source")))
     for record_type in RECORD_TYPES:
         rows = sheets.get(record_type.collection)
         if rows:
@@ -291,7 +301,13 @@ def _read_workbook(path: Path, reading: _Reading) -> None:
                         sheet=True)
 
 
-_DELIMITER_NAMES = {",": "commas", ";": "semicolons ';'", "\t": "tabs"}
+_DELIMITERS = (",", ";", "\t")
+"""The separators a CSV file may have, the comma first (it wins a tie)."""
+
+
+def _delimiter_name(delimiter: str) -> str:
+    """How a note names a separator, in the current language."""
+    return {",": tr("commas"), ";": tr("semicolons ';'"), "\t": tr("tabs")}[delimiter]
 
 
 def _delimiter(text: str, record_type: type[Record]) -> str:
@@ -300,7 +316,7 @@ def _delimiter(text: str, record_type: type[Record]) -> str:
     a tie)."""
     header = text.split("\n", 1)[0]
     known = columns(record_type)
-    return max(_DELIMITER_NAMES, key=lambda d: sum(name.strip() in known for name in header.split(d)))
+    return max(_DELIMITERS, key=lambda d: sum(name.strip() in known for name in header.split(d)))
 
 
 def _likely_encoding(raw: bytes) -> str:
@@ -309,20 +325,20 @@ def _likely_encoding(raw: bytes) -> str:
         raw.decode("cp1252")
     except UnicodeDecodeError:
         return ""
-    return ", which looks like Windows-1252"
+    return tr(", which looks like Windows-1252")
 
 
 def _header_problems(file: str, header: list[str], record_type: type[Record]) -> Iterable[Problem]:
     specs = columns(record_type)
     for name in header:
         if name not in specs:
-            yield Problem(file, 1, name or "(empty)", None,
-                          f"unknown column; known: {', '.join(specs)}")
+            yield Problem(file, 1, name or tr("(empty)"), None,
+                          tr("unknown column; known: {known}", known=", ".join(specs)))
         elif header.count(name) > 1:
-            yield Problem(file, 1, name, None, "appears twice in the header")
+            yield Problem(file, 1, name, None, tr("appears twice in the header"))
     for name, spec in specs.items():
         if spec.required and name not in header and not _derived(record_type, name):
-            yield Problem(file, 1, name, None, "required column is missing from the header")
+            yield Problem(file, 1, name, None, tr("required column is missing from the header"))
 
 
 def _derived(record_type: type[Record], name: str) -> bool:
@@ -335,26 +351,28 @@ def _read_json(path: Path, reading: _Reading) -> None:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         line = getattr(error, "lineno", None)
-        reading.problems.append(Problem(file, line, None, None, f"is not valid UTF-8 JSON: {error}"))
+        reading.problems.append(Problem(file, line, None, None,
+                                        tr("is not valid UTF-8 JSON: {error}", error=error)))
         return
     if not isinstance(document, dict):
         reading.problems.append(Problem(file, None, None, None,
-                                        "must hold a JSON object of record lists"))
+                                        tr("must hold a JSON object of record lists")))
         return
     reading.problems.extend(
-        Problem(file, None, key, None, f"unknown record list; known: {', '.join(_BY_COLLECTION)}")
+        Problem(file, None, key, None,
+                tr("unknown record list; known: {known}", known=", ".join(_BY_COLLECTION)))
         for key in document if key not in _BY_COLLECTION)
     for record_type in RECORD_TYPES:
         items = document.get(record_type.collection, [])
         if not isinstance(items, list):
-            reading.problems.append(Problem(file, None, record_type.collection, None, "must be a list"))
+            reading.problems.append(Problem(file, None, record_type.collection, None, tr("must be a list")))
             continue
         for position, item in enumerate(items):
             origin = Origin(f"{file}#/{record_type.collection}/{position}")
             if isinstance(item, dict):
                 reading.add(record_type, item, origin)
             else:
-                reading.problems.append(Problem(origin.file, None, None, None, "must be a JSON object"))
+                reading.problems.append(Problem(origin.file, None, None, None, tr("must be a JSON object")))
 
 
 def record_fields(record: Record) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from openpyxl.styles import Font
 
 from lod.errors import UsageError
 from lod.files import write_atomically
+from lod.messages import speaking, tr
 from lod.records.model import RECORD_TYPES, Column, ConceptRef, Record, Ref, columns
 from lod.records.sources import format_csv, table
 
@@ -85,8 +86,8 @@ def start_project(directory: Path, *, publisher: str = "") -> list[Path]:
     """Write a new project into ``directory`` (absent or empty); returns the files written.
     Raises :class:`UsageError` when ``directory`` holds anything: nothing is overwritten."""
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
-        raise UsageError(f"{directory} exists and is not an empty directory: `lod init` starts a new "
-                         "project and overwrites nothing")
+        raise UsageError(tr("{directory} exists and is not an empty directory: `lod init` starts a new "
+                            "project and overwrites nothing", directory=directory))
     name = _slug(directory.resolve().name) or "lod-data"
     files = {directory / "data" / f"{t.collection}.csv": format_csv(t, ()).encode() for t in RECORD_TYPES}
     files[directory / "data.xlsx"] = starter_workbook()
@@ -104,14 +105,16 @@ def _slug(text: str) -> str:
 
 
 def column_help(record_type: type[Record], name: str, spec: Column) -> str:
-    """What a column holds, for a person filling it in."""
+    """What a column holds, for a person filling it in (in English, like the rest of the
+    workbook's notes, whatever language lod speaks)."""
     kind = spec.type
     if isinstance(kind, Ref):
         what = f"the slug of a {' or '.join(kind.targets)} record"
     elif isinstance(kind, ConceptRef):
         what = f"a concept of the scheme {kind.scheme} (data/README.md of lod lists them)"
     else:
-        what = kind.allowed
+        with speaking("en"):
+            what = kind.allowed
     parts = [f"{name}: {what}"]
     if spec.many:
         parts.append("several values separated by ';'")

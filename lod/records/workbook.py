@@ -21,6 +21,7 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from lod.errors import Problem
+from lod.messages import tr
 from lod.records.model import AGS, ARS, KREISSCHLUESSEL, RECORD_TYPES, Dataset
 from lod.records.sources import table
 
@@ -40,7 +41,7 @@ def read_sheets(path: Path) -> tuple[dict[str, list[tuple[int, list[str]]]], lis
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
         return {}, [Problem(str(path), None, None, None,
-                            f"cannot be read as an Excel workbook (.xlsx): {error}")]
+                            tr("cannot be read as an Excel workbook (.xlsx): {error}", error=error))]
     sheets: dict[str, list[tuple[int, list[str]]]] = {}
     problems: list[Problem] = []
     try:
@@ -85,8 +86,8 @@ def _lost_zeros(path: Path, sheet: str, row: int, header: list[str], cells: tupl
         text = texts[index]
         if not key.pattern.fullmatch(text) and key.pattern.fullmatch("0" + text):
             yield Problem(label(path, sheet), row, name, text,
-                          f"is a number in the workbook, which lost the key's leading zero (0{text}): "
-                          "format the column as text and type the key with its zeros")
+                          tr("is a number in the workbook, which lost the key's leading zero (0{digits}): "
+                             "format the column as text and type the key with its zeros", digits=text))
             texts[index] = "0" + text
 
 

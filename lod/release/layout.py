@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lod.errors import LodError, UsageError
+from lod.messages import tr, tr_n
 from lod.rdf.store import StoreError, open_store, select
 from lod.release.manifest import Manifest
 
@@ -54,7 +55,8 @@ def open_release(release_dir: Path, *, check_store: bool = True) -> Release:
     Raises :class:`ReleaseError` with what is wrong when it is missing, partial or corrupt."""
     link = release_dir / CURRENT
     if not link.exists():
-        raise ReleaseError(f"no release in {release_dir}/ yet: run `lod build` first")
+        raise ReleaseError(tr("no release in {release_dir}/ yet: run `lod build` first",
+                              release_dir=release_dir))
     path = link.resolve()
     return load_release(path, check_store=check_store)
 
@@ -67,23 +69,28 @@ def load_release(path: Path, *, check_store: bool = True) -> Release:
     try:
         manifest = Manifest.from_json((path / "manifest.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ReleaseError(f"{path} is not a complete release: manifest.json is missing") from None
+        raise ReleaseError(tr("{path} is not a complete release: manifest.json is missing",
+                              path=path)) from None
     except (ValueError, KeyError, TypeError, UsageError) as error:
-        raise ReleaseError(f"{path}/manifest.json is corrupt: {error}") from None
+        raise ReleaseError(tr("{path}/manifest.json is corrupt: {error}", path=path, error=error)) from None
     for dump in manifest.dumps:
         file = path / "dumps" / dump.name
         if not file.is_file() or file.stat().st_size != dump.size:
-            raise ReleaseError(f"{path} is corrupt: dump {dump.name} is missing or has the wrong size")
+            raise ReleaseError(tr("{path} is corrupt: dump {dump} is missing or has the wrong size",
+                                  path=path, dump=dump.name))
     if not check_store:
         return Release(path, manifest)
     try:
         counted = select(open_store(path / "store"), "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
         triples = int(counted[0][0].value)
     except (StoreError, OSError) as error:
-        raise ReleaseError(f"{path} is corrupt: {error}") from None
+        raise ReleaseError(tr("{path} is corrupt: {error}", path=path, error=error)) from None
     if triples != manifest.served_triples:
-        raise ReleaseError(f"{path} is corrupt: the store holds {triples} triples, "
-                           f"the manifest says {manifest.served_triples}")
+        raise ReleaseError(tr_n("{path} is corrupt: the store holds {count} triple, "
+                                "the manifest says {expected}",
+                                "{path} is corrupt: the store holds {count} triples, "
+                                "the manifest says {expected}",
+                                triples, path=path, expected=manifest.served_triples))
     return Release(path, manifest)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from lod.errors import UsageError
 from lod.formats import RdfFormat
+from lod.messages import tr
 
 __all__ = ["GZIP_MEDIA_TYPE", "MANIFEST_VERSION", "DumpFile", "Manifest"]
 
@@ -33,13 +34,14 @@ class DumpFile:
 
     def __post_init__(self) -> None:
         if not _FILE_NAME.fullmatch(self.name):
-            raise UsageError(f"dump name {self.name!r} must be a plain file name "
-                             "(letters, digits, '.', '_', '-')")
+            raise UsageError(tr("dump name {name!r} must be a plain file name (letters, digits, '.', '_', "
+                                "'-')", name=self.name))
         if self.size < 0:
-            raise UsageError(f"dump {self.name}: size {self.size} must not be negative")
+            raise UsageError(tr("dump {name}: size {size} must not be negative", name=self.name,
+                                size=self.size))
         if not _SHA256.fullmatch(self.sha256):
-            raise UsageError(f"dump {self.name}: sha256 {self.sha256!r} must be 64 lower-case hex "
-                             "digits, as hashlib's hexdigest() gives")
+            raise UsageError(tr("dump {name}: sha256 {sha256!r} must be 64 lower-case hex digits, as "
+                                "hashlib's hexdigest() gives", name=self.name, sha256=self.sha256))
 
     @property
     def media_type(self) -> str:
@@ -84,14 +86,15 @@ class Manifest:
         try:
             created = datetime.fromisoformat(self.created)
         except ValueError:
-            raise UsageError(f"release {self.release_id}: created {self.created!r} is not an ISO 8601 "
-                             "date and time") from None
+            raise UsageError(tr("release {release_id}: created {created!r} is not an ISO 8601 date and time",
+                                release_id=self.release_id, created=self.created)) from None
         if created.utcoffset() is None:
-            raise UsageError(f"release {self.release_id}: created {self.created} must be "
-                             "timezone-aware (UTC)")
+            raise UsageError(tr("release {release_id}: created {created} must be timezone-aware (UTC)",
+                                release_id=self.release_id, created=self.created))
         names = [dump.name for dump in self.dumps]
         if len(set(names)) != len(names):
-            raise UsageError(f"release {self.release_id}: dump names must be unique, got {names}")
+            raise UsageError(tr("release {release_id}: dump names must be unique, got {names}",
+                                release_id=self.release_id, names=names))
 
     @property
     def created_at(self) -> datetime:
@@ -109,8 +112,9 @@ class Manifest:
     def from_json(cls, text: str) -> Manifest:
         document: dict[str, Any] = json.loads(text)
         if document.get("version") != MANIFEST_VERSION:
-            raise ValueError(f"it has version {document.get('version')!r}, this lod reads version "
-                             f"{MANIFEST_VERSION}: build the release again with `lod build`")
+            raise ValueError(tr("it has version {version!r}, this lod reads version {supported}: build the "
+                                "release again with `lod build`", version=document.get("version"),
+                                supported=MANIFEST_VERSION))
         document["dumps"] = tuple(
             DumpFile(name=d["name"], format=RdfFormat.from_label(d["format"]), gzipped=d["gzipped"],
                      size=d["size"], sha256=d["sha256"]) for d in document["dumps"])

@@ -34,6 +34,7 @@ from rdflib import Graph
 
 from lod.errors import LodError
 from lod.formats import RdfFormat
+from lod.messages import tr, tr_n
 from lod.rdf import statistics as plan_statistics
 from lod.rdf.inputs import load_rdf, split_inputs
 from lod.rdf.mapping import record_iris, triples
@@ -67,7 +68,7 @@ class NotPublishable(LodError):
 
     def __init__(self, report_text: str) -> None:
         self.report_text = report_text
-        super().__init__(f"the data does not validate; nothing was published\n{report_text}")
+        super().__init__(tr("the data does not validate; nothing was published") + f"\n{report_text}")
 
 
 @dataclass(frozen=True)
@@ -111,13 +112,13 @@ def build_release(inputs: Path | Sequence[Path], *, settings: Settings, allow_wa
     choice = ShapesChoice.parse(settings.shapes)
     checks = choice.checks()
     if checks.reference is not None:
-        say(f"the compiled check cannot run every shape ({checks.why_reference}): "
-            f"{', '.join(map(str, choice.files))} are checked with pySHACL, the reference")
+        say(tr("the compiled check cannot run every shape ({reason}): {files} are checked with pySHACL, "
+               "the reference", reason=checks.why_reference, files=", ".join(map(str, choice.files))))
     sorted_inputs = split_inputs(paths)
     root = settings.release_dir
     (root / BUILDS).mkdir(parents=True, exist_ok=True)
     with _build_lock(root):
-        say(f"reading {', '.join(map(str, paths))}")
+        say(tr("reading {inputs}", inputs=", ".join(map(str, paths))))
         records = sorted_inputs.records
         notes: list[str] = []
         dataset = read_records(records, notes=notes) if records else Dataset()
@@ -130,11 +131,12 @@ def build_release(inputs: Path | Sequence[Path], *, settings: Settings, allow_wa
         final = root / BUILDS / release_id
         try:
             partial.mkdir()
-            say(f"mapping {len(dataset)} records into the store")
+            say(tr_n("mapping {count} record into the store", "mapping {count} records into the store",
+                     len(dataset)))
             memory = _memory_store(dataset, sorted_inputs.rdf_files, settings.base_iri, say)
             compiled = checks.compiled
             parts = range(len(compiled.groups) if compiled else 0)
-            say("validating while the store and the dumps are written and the statistics counted")
+            say(tr("validating while the store and the dumps are written and the statistics counted"))
             # What is validated is what is published: the store on disk, the dumps and the
             # statistics are all written from this store in memory, by processes that share it.
             dumps_dir, stem = partial / "dumps", settings.dataset_name
@@ -163,7 +165,7 @@ def build_release(inputs: Path | Sequence[Path], *, settings: Settings, allow_wa
                                 base_iri=settings.base_iri, dumps=dumps, warnings=len(report.warnings),
                                 inputs=tuple(map(str, paths)), served_triples=served,
                                 shapes=choice.described(), **stats)
-            say("describing")
+            say(tr("describing"))
             (partial / "validation.ttl").write_bytes(
                 report.graph.serialize(format="turtle", encoding="utf-8"))
             _write_metadata(partial, manifest, settings)
@@ -175,12 +177,13 @@ def build_release(inputs: Path | Sequence[Path], *, settings: Settings, allow_wa
             _switch_current(root, final)
         except OSError as error:
             shutil.rmtree(partial, ignore_errors=True)
-            reason = "the disk is full" if error.errno == errno.ENOSPC else str(error)
-            raise ReleaseError(f"build failed ({reason}); the published release is unchanged") from None
+            reason = tr("the disk is full") if error.errno == errno.ENOSPC else str(error)
+            raise ReleaseError(tr("build failed ({reason}); the published release is unchanged",
+                                  reason=reason)) from None
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise
-        say(f"published release {release_id}")
+        say(tr("published release {release_id}", release_id=release_id))
         _prune(root, keep=settings.keep_releases)
         return Release(final, manifest)
 
@@ -192,7 +195,7 @@ def _memory_store(dataset: Dataset, rdf_files: Sequence[Path], base_iri: str, sa
     store = ox.Store()
     store.bulk_extend(_all_quads(dataset, base_iri))
     for file in rdf_files:
-        say(f"loading {file}")
+        say(tr("loading {file}", file=file))
         load_rdf(store, file)
     return store
 
@@ -308,7 +311,8 @@ def _build_lock(root: Path) -> Iterator[None]:
         except OSError as error:
             if error.errno not in (errno.EACCES, errno.EAGAIN):
                 raise
-            raise ReleaseError(f"another build is writing to {root}; try again when it is done") from None
+            raise ReleaseError(tr("another build is writing to {release_dir}; try again when it is done",
+                                  release_dir=root)) from None
         yield
 
 

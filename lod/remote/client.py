@@ -41,6 +41,7 @@ from rdflib.query import Result
 
 from lod.errors import LodError, UsageError
 from lod.formats import RdfFormat, ResultFormat
+from lod.messages import tr
 from lod.query.evaluate import QueryLimits, QueryRequest
 from lod.query.prepare import QueryPreparer
 from lod.query.runners import InProcessQueries, QueryRunner
@@ -109,10 +110,13 @@ class EndpointError(FederationError):
         self.http_status = http_status
         self.detail = detail
         if over_http:
-            super().__init__(f"{endpoint} answered HTTP {http_status}: {detail}")
-        else:  # a release queried in this process: no HTTP is involved
-            verb = "refused the query" if http_status < 500 else "could not answer the query"
-            super().__init__(f"{endpoint} {verb}: {detail}")
+            super().__init__(tr("{endpoint} answered HTTP {status}: {detail}", endpoint=endpoint,
+                                status=http_status, detail=detail))
+        elif http_status < 500:  # a release queried in this process: no HTTP is involved
+            super().__init__(tr("{endpoint} refused the query: {detail}", endpoint=endpoint, detail=detail))
+        else:
+            super().__init__(tr("{endpoint} could not answer the query: {detail}", endpoint=endpoint,
+                                detail=detail))
 
 
 class EndpointTimeout(FederationError):
@@ -194,8 +198,9 @@ def query_form(query: str) -> str:
         if word in QUERY_KEYWORDS:
             return word
         if word in UPDATE_KEYWORDS:
-            raise UsageError(f"this is a SPARQL Update ({word}); only queries are sent to endpoints")
-    raise UsageError("not a SPARQL query: found none of SELECT, ASK, CONSTRUCT, DESCRIBE")
+            raise UsageError(tr("this is a SPARQL Update ({keyword}); only queries are sent to endpoints",
+                                keyword=word))
+    raise UsageError(tr("not a SPARQL query: found none of SELECT, ASK, CONSTRUCT, DESCRIBE"))
 
 
 def _term(value: object, source: str) -> RdflibTerm:
@@ -437,13 +442,13 @@ class Endpoint(QuerySource):
             except _Busy as busy:
                 attempt += 1
                 if attempt > self.retries:
-                    raise EndpointError(self.url, busy.http_status,
-                                        f"still busy after {attempt} attempts; try again later") from None
+                    raise EndpointError(self.url, busy.http_status, tr(
+                        "still busy after {attempts} attempts; try again later", attempts=attempt)) from None
                 wait = busy.wait if busy.wait is not None else self.backoff * 2 ** (attempt - 1)
                 if wait > self.max_wait:
-                    raise EndpointError(self.url, busy.http_status,
-                                        f"asks to retry after {wait:g} s, longer than max_wait="
-                                        f"{self.max_wait:g} s") from None
+                    raise EndpointError(self.url, busy.http_status, tr(
+                        "asks to retry after {wait:g} s, longer than max_wait={max_wait:g} s", wait=wait,
+                        max_wait=self.max_wait)) from None
                 log.warning("%s answered %d; asking again in %g s (attempt %d of %d)",
                             self.url, busy.http_status, wait, attempt + 1, self.retries + 1)
                 self._sleep(wait)
@@ -462,7 +467,8 @@ class Endpoint(QuerySource):
         except NoAnswer as failure:
             if failure.timed_out:
                 raise EndpointTimeout(f"{self.url} {failure}") from None
-            raise FederationError(f"cannot reach {self.url}: {failure.reason}") from None
+            raise FederationError(tr("cannot reach {url}: {reason}", url=self.url,
+                                     reason=failure.reason)) from None
         try:
             response = exchange.response
             if response.status in RETRY_STATUSES:
@@ -472,9 +478,11 @@ class Endpoint(QuerySource):
             return _Answer(response.headers.get_content_type(), response.read(),
                            truncated="X-SPARQL-MaxRows" in response.headers)
         except TimeoutError:
-            raise EndpointTimeout(f"{self.url} did not answer within {self.timeout} s") from None
+            raise EndpointTimeout(tr("{url} did not answer within {timeout} s", url=self.url,
+                                     timeout=self.timeout)) from None
         except (OSError, http.client.HTTPException) as error:
-            raise FederationError(f"the connection to {self.url} failed: {error}") from None
+            raise FederationError(tr("the connection to {url} failed: {reason}", url=self.url,
+                                     reason=error)) from None
         finally:
             exchange.close()
 
@@ -540,7 +548,7 @@ class LocalRelease(QuerySource):
     def __init__(self, release_dir: Path, *, max_rows: int = 100_000, runner: QueryRunner | None = None,
                  ) -> None:
         self.release = open_release(release_dir)
-        self.name = f"the release in {release_dir}/"
+        self.name = tr("the release in {release_dir}/", release_dir=release_dir)
         self.runner = runner or InProcessQueries(
             preparer=QueryPreparer(base_iri=self.release.manifest.base_iri, prefixes=QUERY_PREFIXES),
             limits=QueryLimits(max_rows=max_rows, max_bytes=sys.maxsize, memory_bytes=None))
@@ -550,7 +558,7 @@ class LocalRelease(QuerySource):
         outcome = self.runner.execute(self.release, request)
         body = outcome.read()
         if outcome.status != 200:
-            raise EndpointError(self.name, outcome.status, outcome.message or "the query failed",
+            raise EndpointError(self.name, outcome.status, outcome.message or tr("the query failed"),
                                 over_http=False)
         form = "SELECT" if outcome.media_type == ResultFormat.JSON.media_type else "CONSTRUCT"
         return _decode(form, outcome.media_type, body, source=self.name, truncated=outcome.truncated)

@@ -30,6 +30,7 @@ from rdflib.namespace import RDFS, SKOS
 
 from lod.errors import InputError, Problem, UsageError
 from lod.files import write_atomically
+from lod.messages import tr
 from lod.records.model import Organisation
 from lod.remote.client import QuerySource
 from lod.vocab import WIKIDATA
@@ -256,9 +257,9 @@ class Conflict:
     line: int
 
     def __str__(self) -> str:
-        return (f"{self.slug}: organisations.csv has {self.current}, the accepted proposal on line "
-                f"{self.line} says {self.proposed}; not changed (edit organisations.csv by hand if "
-                f"{self.proposed} is right)")
+        return tr("{slug}: organisations.csv has {current}, the accepted proposal on line {line} says "
+                  "{proposed}; not changed (edit organisations.csv by hand if {proposed} is right)",
+                  slug=self.slug, current=self.current, line=self.line, proposed=self.proposed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +285,7 @@ def read_accepted(path: Path) -> list[Link]:
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     missing = [name for name in ("slug", "qid", "accept") if name not in (reader.fieldnames or [])]
     if missing:
-        raise InputError([Problem(file, 1, name, None, "required column is missing from the header")
+        raise InputError([Problem(file, 1, name, None, tr("required column is missing from the header"))
                           for name in missing])
     links: dict[str, Link] = {}
     start = reader.line_num + 1
@@ -295,13 +296,14 @@ def read_accepted(path: Path) -> list[Link]:
             pass
         elif answer.lower() not in _YES:
             problems.append(Problem(file, start, "accept", answer,
-                                    "must be yes (or y, x, ja, true, 1) to accept, or no or empty"))
+                                    tr("must be yes (or y, x, ja, true, 1) to accept, or no or empty")))
         elif not _QID.fullmatch(qid):
-            problems.append(Problem(file, start, "qid", qid, "must be a Wikidata item: Q and digits"))
+            problems.append(Problem(file, start, "qid", qid, tr("must be a Wikidata item: Q and digits")))
         elif slug in links and links[slug].qid != qid:
             problems.append(Problem(file, start, "qid", qid,
-                                    f"{slug} has {links[slug].qid} accepted on line {links[slug].line} "
-                                    "already: accept one item per organisation"))
+                                    tr("{slug} has {qid} accepted on line {line} already: accept one "
+                                       "item per organisation", slug=slug, qid=links[slug].qid,
+                                       line=links[slug].line)))
         else:
             links.setdefault(slug, Link(slug, qid, start))
         start = reader.line_num + 1
@@ -318,13 +320,14 @@ def accept_proposals(data_dir: Path, proposals: Path, *, today: date | None = No
     organisations_file, sources_file = data_dir / "organisations.csv", data_dir / "sources.csv"
     for needed in (organisations_file, sources_file):
         if not needed.is_file():
-            raise UsageError(f"{needed} is missing: accepting writes to a data directory of CSV files")
+            raise UsageError(tr("{path} is missing: accepting writes to a data directory of CSV files",
+                                path=needed))
     accepted = read_accepted(proposals)
     table = _Table.read(organisations_file)
     slug_at, wikidata_at, sources_at = (table.column(name) for name in ("slug", "wikidata", "sources"))
     rows = {row.cells[slug_at].strip(): row for row in table.rows}
     unknown = [Problem(str(proposals), link.line, "slug", link.slug,
-                       f"no organisation with this slug in {organisations_file}")
+                       tr("no organisation with this slug in {path}", path=organisations_file))
                for link in accepted if link.slug not in rows]
     if unknown:
         raise InputError(unknown)
@@ -374,7 +377,8 @@ def _decode(path: Path) -> str:
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise InputError([Problem(str(path), line, None, None,
-                                  f"is not UTF-8 (byte {raw[error.start]:#04x}); save the file as UTF-8")],
+                                  tr("is not UTF-8 (byte {byte:#04x}); save the file as UTF-8",
+                                     byte=raw[error.start]))],
                          ) from None
 
 
@@ -461,7 +465,8 @@ class _Table:
         try:
             write_atomically(self.path, self.text().encode("utf-8"))
         except OSError as error:
-            raise UsageError(f"cannot write {self.path}: {error.strerror or error}") from None
+            raise UsageError(tr("cannot write {path}: {reason}", path=self.path,
+                                reason=error.strerror or error)) from None
 
 
 def _encode(cells: list[str], ending: str) -> str:

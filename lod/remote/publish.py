@@ -21,6 +21,7 @@ import pyoxigraph as ox
 
 from lod.errors import UsageError
 from lod.formats import RdfFormat
+from lod.messages import tr, tr_n
 from lod.rdf.store import ONTOLOGY_GRAPH, StoreError, open_store
 from lod.release.layout import BUILDS, CURRENT, Release, ReleaseError
 from lod.release.manifest import Manifest
@@ -43,7 +44,7 @@ def build_release_remote(inputs: Path | Sequence[Path], *, settings: Settings, a
     then the release served before stays served, locally and remotely."""
     remote = RemoteStore.from_settings(settings)
     if remote is None:
-        raise UsageError("remote_query_url is not set: there is no remote store to publish to")
+        raise UsageError(tr("remote_query_url is not set: there is no remote store to publish to"))
     remote.require_publishing()
     upload = _Upload(remote, settings.base_iri, progress or (lambda _message: None))
 
@@ -65,7 +66,8 @@ def build_release_remote(inputs: Path | Sequence[Path], *, settings: Settings, a
         log.warning("old releases stay on the remote store for now: %s", failure)
     else:
         if dropped:
-            upload.say(f"removed {len(dropped)} old release(s) from the remote store")
+            upload.say(tr_n("removed {count} old release from the remote store",
+                            "removed {count} old releases from the remote store", len(dropped)))
     return release
 
 
@@ -88,21 +90,26 @@ class _Upload:
             # Recorded first, so that a build dying half-way leaves graphs the next one finds.
             self.remote.record(self.base_iri, graphs)
             recorded = True
-            self.say(f"uploading release {manifest.release_id} to {public(self.remote.gsp_url)}")
+            self.say(tr("uploading release {release_id} to {url}", release_id=manifest.release_id,
+                        url=public(self.remote.gsp_url)))
             _upload(self.remote, build, manifest, graphs)
             counts = self.remote.count([graphs.data, graphs.vocabulary])
             expected = {graphs.data: manifest.served_triples, graphs.vocabulary: manifest.vocabulary_triples}
             for graph, count in counts.items():
                 if count != expected[graph]:
-                    raise RemoteStoreError(f"after the upload the remote store holds {count} triples in "
-                                           f"<{graph}>, the release has {expected[graph]}")
-            self.say("switching the remote store to the new release")
+                    raise RemoteStoreError(tr_n(
+                        "after the upload the remote store holds {count} triple in <{graph}>, "
+                        "the release has {expected}",
+                        "after the upload the remote store holds {count} triples in <{graph}>, "
+                        "the release has {expected}", count, graph=graph, expected=expected[graph]))
+            self.say(tr("switching the remote store to the new release"))
             switching = True
             self.remote.switch(self.base_iri, graphs)
         except (RemoteStoreError, StoreError, ReleaseError) as failure:
             cleanup = self._abandon(graphs, previous, restore_pointer=switching) if recorded else ""
-            raise ReleaseError(f"release {manifest.release_id} was not published: {failure}; nothing "
-                               f"was switched, the release served before is unchanged{cleanup}") from None
+            raise ReleaseError(tr("release {release_id} was not published: {reason}; nothing was switched, "
+                                  "the release served before is unchanged{cleanup}",
+                                  release_id=manifest.release_id, reason=failure, cleanup=cleanup)) from None
         self.switched = (graphs, previous)
 
     def undo(self, release_dir: Path) -> None:
@@ -125,8 +132,11 @@ class _Upload:
             self.remote.drop(self.base_iri, graphs)
         except RemoteStoreError as failure:
             log.warning("cannot remove the upload of %s: %s", graphs.release_id, failure)
-            return (f" (its upload could not be removed: {failure}; the next build removes it"
-                    f"{'; the remote pointer may name it until then' if restore_pointer else ''})")
+            if restore_pointer:
+                return " " + tr("(its upload could not be removed: {reason}; the next build removes it; the "
+                                "remote pointer may name it until then)", reason=failure)
+            return " " + tr("(its upload could not be removed: {reason}; the next build removes it)",
+                            reason=failure)
         return ""
 
 
@@ -138,10 +148,10 @@ def _upload(remote: RemoteStore, build: Path, manifest: Manifest, graphs: Releas
         store = open_store(build / "store")
         others = sorted(str(g) for g in store.named_graphs() if g != ONTOLOGY_GRAPH)
         if others:
-            raise ReleaseError(f"it has named graphs of its own ({', '.join(others[:3])}"
-                               f"{', …' if len(others) > 3 else ''}); a remote store is given the data "
-                               "(the default graph) and the vocabulary only: load such inputs without "
-                               "graph names (as triples) to publish them remotely")
+            raise ReleaseError(tr("it has named graphs of its own ({graphs}); a remote store is given the "
+                                  "data (the default graph) and the vocabulary only: load such inputs "
+                                  "without graph names (as triples) to publish them remotely",
+                                  graphs=", ".join(others[:3]) + (", …" if len(others) > 3 else "")))
         dump = next(d for d in manifest.dumps if d.format is RdfFormat.NTRIPLES and d.gzipped)
         vocabulary = _writer(store, ONTOLOGY_GRAPH)
         copy = _copier(build / "dumps" / dump.name)
@@ -195,8 +205,11 @@ def check_served(settings: Settings, release: Release) -> None:
     try:
         held = remote.holds(graphs.data)
     except RemoteStoreError as failure:
-        raise ReleaseError(f"cannot serve release {release.manifest.release_id}: {failure}") from None
+        raise ReleaseError(tr("cannot serve release {release_id}: {reason}",
+                              release_id=release.manifest.release_id, reason=failure)) from None
     if not held:
-        raise ReleaseError(f"the remote store at {public(remote.query_url)} holds no graph <{graphs.data}> "
-                           f"for release {release.manifest.release_id}, which {settings.release_dir}/"
-                           f"{CURRENT} points to; build it with the remote settings (`lod build`)")
+        raise ReleaseError(tr("the remote store at {url} holds no graph <{graph}> for release {release_id}, "
+                              "which {link} points to; build it with the remote settings (`lod build`)",
+                              url=public(remote.query_url), graph=graphs.data,
+                              release_id=release.manifest.release_id,
+                              link=f"{settings.release_dir}/{CURRENT}"))

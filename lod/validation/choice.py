@@ -21,6 +21,7 @@ from rdflib.namespace import SH
 
 from lod.errors import UsageError
 from lod.formats import RdfFormat
+from lod.messages import tr
 from lod.validation.compiler import CompiledShapes, bundled_shapes, compile_shapes, validate_graph_fast
 from lod.validation.components import UnsupportedShape
 from lod.validation.pyshacl import ValidationReport, shapes_graph, validate_graph
@@ -47,14 +48,16 @@ class ShapesChoice:
             if path.is_dir():
                 found = sorted(p for p in path.iterdir() if p.is_file() and _is_rdf(p))
                 if not found:
-                    raise UsageError(f"--shapes {spec}: the directory holds no RDF file of shapes")
+                    raise UsageError(tr("--shapes {spec}: the directory holds no RDF file of shapes",
+                                        spec=spec))
                 files.extend(found)
             elif path.is_file() and _is_rdf(path):
                 files.append(path)
             elif not path.exists():
-                raise UsageError(f"--shapes {spec}: no such file or directory")
+                raise UsageError(tr("--shapes {spec}: no such file or directory", spec=spec))
             else:
-                raise UsageError(f"--shapes {spec}: not an RDF file (.ttl, .nt, .rdf, .jsonld, …)")
+                raise UsageError(tr("--shapes {spec}: not an RDF file (.ttl, .nt, .rdf, .jsonld, …)",
+                                    spec=spec))
         return cls(tuple(files), bundled)
 
     def described(self) -> tuple[str, ...]:
@@ -93,10 +96,12 @@ class ShapesChoice:
             try:
                 theirs.parse(path, format=RdfFormat.from_path(path)[0].rdflib_name)
             except Exception as error:  # rdflib raises many kinds for bad input
-                raise UsageError(f"--shapes {path}: cannot be read: {error}") from None
+                raise UsageError(tr("--shapes {spec}: cannot be read: {error}", spec=path,
+                                    error=error)) from None
         kinds = (SH.NodeShape, SH.PropertyShape)
         if self.files and not any(True for kind in kinds for _ in theirs.subjects(RDF.type, kind)):
-            raise UsageError(f"--shapes: {', '.join(map(str, self.files))} hold no SHACL shape")
+            raise UsageError(tr("--shapes: {files} hold no SHACL shape",
+                                files=", ".join(map(str, self.files))))
         return theirs
 
 

@@ -21,7 +21,8 @@ canonical form (``"1.50"^^xsd:decimal`` is ``"1.5"``, ``@DE`` is ``@de``), so va
 that form, and ``"1.5"`` and ``"1.50"`` count as one value; a plain literal and the same
 ``xsd:string`` literal are one term; sh:node results carry no sh:detail; pySHACL's lexical check
 of sh:pattern runs Python's `re`, this one the XPath regex of SPARQL (the same for the patterns
-this project uses, and refused where Oxigraph cannot run one).
+this project uses, and refused where Oxigraph cannot run one); the messages of a SPARQL-based
+constraint keep their language tags when the bindings are put in (pySHACL drops them).
 """
 
 from __future__ import annotations
@@ -562,14 +563,14 @@ def _result(emit: Emit, row: dict[str, Node | None], column: str | None, store: 
         # it), the bound ?path, and the value
         bindings = {k: v for k, v in row.items() if k not in ("this", "path", "value")}
         bindings.update(this=focus if emit.this_projected else None, path=bound_path, value=value)
-        messages = tuple(Literal(_substitute(str(m), bindings)) for m in messages)
+        messages = tuple(Literal(_substitute(str(m), bindings), lang=m.language) for m in messages)
     elif not messages and emit.message is not None:
         text = emit.message.replace(FOCUS_NODE, data_name(focus, _around(store, focus, union=union)))
         text = text.replace(VALUE, data_name(value, _around(store, value, union=union)))
         messages = (Literal(text),)
     severity = str(emit.severity).rpartition("#")[2]
-    text = "; ".join(sorted(str(m) for m in messages))
-    result = ValidationResult(focus, path, value, severity, text, emit.shape, column)
+    messages = tuple(sorted(messages, key=lambda m: (m.language or "", str(m))))
+    result = ValidationResult(focus, path, value, severity, messages, emit.shape, column)
     return Found(result, emit.severity, emit.component, messages, emit.sparql)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from rdflib import Graph
 
 from lod.errors import InputError, UsageError
+from lod.messages import tr
 from lod.rdf.mapping import record_iris, to_graph
 from lod.records.model import Dataset, check_dataset
 from lod.schemes import load_schemes
@@ -47,7 +48,8 @@ def check_records(dataset: Dataset, *, base_iri: str = DEFAULT_BASE_IRI, engine:
     True
     """
     if engine not in ENGINES:
-        raise UsageError(f"unknown validation engine {engine!r}; choose {' or '.join(ENGINES)}")
+        raise UsageError(tr("unknown validation engine {engine!r}; choose {engines}", engine=engine,
+                            engines=" or ".join(ENGINES)))
     if not all(record.origin for record in dataset.records()):
         # Records made in code get the checks read_records gives records read from files.
         problems = check_dataset(dataset, load_schemes())

@@ -12,6 +12,7 @@ from pyshacl import validate as pyshacl_validate
 from rdflib import Graph, Literal
 from rdflib.term import Node
 
+from lod.messages import language
 from lod.resources import turtle_graph
 from lod.schemes import ontology_graph
 from lod.vocab import RDF, SH
@@ -22,15 +23,31 @@ SEVERITIES = ("Violation", "Warning", "Info")
 @dataclass(frozen=True, slots=True)
 class ValidationResult:
     """One SHACL validation result. ``column`` is the ``sh:name`` of the shape that produced it,
-    which names the input column the checked value comes from."""
+    which names the input column the checked value comes from; ``messages`` are its
+    ``sh:resultMessage`` values, in every language the shapes have."""
 
     focus_node: Node
     path: Node | None
     value: Node | None
     severity: str
-    message: str
+    messages: tuple[Literal, ...]
     source_shape: Node
     column: str | None
+
+    @property
+    def message(self) -> str:
+        """The messages in the current language (`lod.messages`): those tagged with it, else
+        those tagged English, else those without a tag, else all; several joined by "; "."""
+        return in_language(self.messages)
+
+
+def in_language(messages: tuple[Literal, ...]) -> str:
+    """``messages`` as one text in the current language (see `ValidationResult.message`)."""
+    for chosen in (language(), "en", None):
+        texts = sorted(str(m) for m in messages if m.language == chosen)
+        if texts:
+            return "; ".join(texts)
+    return "; ".join(sorted(str(m) for m in messages))
 
 
 @dataclass(frozen=True)
@@ -107,15 +124,15 @@ def _results(report: Graph, shapes: Graph) -> tuple[ValidationResult, ...]:
             continue
         shape = report.value(node, SH.sourceShape)
         severity = report.value(node, SH.resultSeverity)
-        messages = sorted(str(m) for m in report.objects(node, SH.resultMessage)
-                          if isinstance(m, Literal))
+        messages = tuple(sorted((m for m in report.objects(node, SH.resultMessage) if isinstance(m, Literal)),
+                                key=lambda m: (m.language or "", str(m))))
         name = shapes.value(shape, SH.name) if shape is not None else None
         results.append(ValidationResult(
             focus_node=report.value(node, SH.focusNode),  # type: ignore[arg-type]
             path=report.value(node, SH.resultPath),
             value=report.value(node, SH.value),
             severity=str(severity).rpartition("#")[2] if severity else "Violation",
-            message="; ".join(messages),
+            messages=messages,
             source_shape=shape,  # type: ignore[arg-type]
             column=str(name) if name is not None else None,
         ))

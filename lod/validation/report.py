@@ -10,6 +10,7 @@ from rdflib import URIRef
 from rdflib.term import Node
 
 from lod.errors import Problem
+from lod.messages import tr, tr_n
 from lod.records.model import Record
 from lod.validation.pyshacl import ValidationReport, ValidationResult
 
@@ -53,12 +54,19 @@ def format_text(findings: Sequence[Finding], *, min_severity: str = "Info", summ
     shown = [f for f in findings if SEVERITIES.index(f.result.severity) <= SEVERITIES.index(min_severity)]
     lines = _summary(shown) if summary else _blocks(shown)
     counts = {s: sum(f.result.severity == s for f in findings) for s in SEVERITIES}
-    verdict = "does not conform" if counts["Violation"] else "conforms"
+    verdict = tr("does not conform") if counts["Violation"] else tr("conforms")
     hidden = len(findings) - len(shown)
-    lines.append(f"{verdict}: {counts['Violation']} violations, {counts['Warning']} warnings, "
-                 f"{counts['Info']} infos" + (f" ({hidden} less severe than {min_severity.lower()} not shown)"
-                                              if hidden else ""))
+    lines.append(tr("{verdict}: {violations} violations, {warnings} warnings, {infos} infos",
+                    verdict=verdict, violations=counts["Violation"], warnings=counts["Warning"],
+                    infos=counts["Info"])
+                 + (tr(" ({hidden} less severe than {severity} not shown)", hidden=hidden,
+                       severity=severity_name(min_severity)) if hidden else ""))
     return "\n".join(lines) + "\n"
+
+
+def severity_name(severity: str) -> str:
+    """A SHACL severity (``Violation``) as the report names it, in the current language."""
+    return {"Violation": tr("violation"), "Warning": tr("warning"), "Info": tr("info")}[severity]
 
 
 def _blocks(findings: Sequence[Finding]) -> list[str]:
@@ -74,8 +82,8 @@ def _blocks(findings: Sequence[Finding]) -> list[str]:
         for finding in group:
             result = finding.result
             column = f"[{result.column}] " if result.column else ""
-            value = f" (value: {result.value})" if result.value is not None else ""
-            lines.append(f"  {result.severity.lower()}: {column}{result.message}{value}")
+            value = tr(" (value: {value})", value=result.value) if result.value is not None else ""
+            lines.append(f"  {severity_name(result.severity)}: {column}{result.message}{value}")
     return lines
 
 
@@ -86,14 +94,17 @@ def _summary(findings: Sequence[Finding]) -> list[str]:
         result = finding.result
         rules.setdefault((result.severity, result.column or "", result.message), []).append(finding)
     ordered = sorted(rules.items(), key=lambda item: (SEVERITIES.index(item[0][0]), -len(item[1]), item[0]))
-    return [f"{len(group):6} times {severity.lower()}: {f'[{column}] ' if column else ''}{message} "
-            f"(e.g. {group[0].where})" for (severity, column, message), group in ordered]
+    return [tr("{times:6} times {severity}: {column}{message} (e.g. {where})", times=len(group),
+               severity=severity_name(severity), column=f"[{column}] " if column else "", message=message,
+               where=group[0].where) for (severity, column, message), group in ordered]
 
 
-def format_problems(problems: Sequence[Problem], *, outcome: str = "nothing was written") -> str:
-    """Input errors, one a line, with a count and what became of the command (``outcome``)."""
-    body = "".join(f"error: {problem}\n" for problem in problems)
-    return f"{body}{len(problems)} input error(s); {outcome}\n"
+def format_problems(problems: Sequence[Problem], *, outcome: str | None = None) -> str:
+    """Input errors, one a line, with a count and what became of the command (``outcome``, by
+    default that nothing was written)."""
+    body = "".join(tr("error: {problem}", problem=problem) + "\n" for problem in problems)
+    return body + tr_n("{count} input error; {outcome}", "{count} input errors; {outcome}", len(problems),
+                       outcome=outcome or tr("nothing was written")) + "\n"
 
 
 def to_json(findings: Sequence[Finding], problems: Sequence[Problem] = ()) -> str:

@@ -70,6 +70,27 @@ def test_a_workbook_typed_by_a_spreadsheet_program_reads_the_same(minimal: Path,
     same_records(minimal, book)
 
 
+LIBREOFFICE = Path(__file__).parent / "fixtures" / "libreoffice"
+
+
+def test_a_workbook_saved_by_libreoffice_reads_the_same(minimal: Path) -> None:
+    """Calc's own writer (see fixtures/libreoffice/README.md): the same records, and they conform."""
+    same_records(minimal, LIBREOFFICE / "minimal.xlsx")
+    done = lod("validate", LIBREOFFICE / "minimal.xlsx")
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_key_libreoffice_read_as_a_number_is_named_once() -> None:
+    """Calc's CSV import made the AGS 05754008 the number 5754008; the sheet has no sources,
+    which is said once, not again for every record citing one."""
+    with pytest.raises(InputError) as raised:
+        read_records(LIBREOFFICE / "organisations-csv-import.xlsx")
+    assert [str(p).partition("]")[2] for p in raised.value.problems] == [
+        ":6: column 'ags', value '5754008': is a number in the workbook, which lost the key's leading "
+        "zero (05754008): format the column as text and type the key with its zeros",
+        ": is missing: every record cites a source"]
+
+
 def test_problems_name_sheet_row_and_column(minimal: Path, tmp_path: Path) -> None:
     book = tmp_path / "book.xlsx"
     assert lod("export", minimal, "-o", book).returncode == 0

@@ -153,6 +153,7 @@ def _read_directory(directory: Path, reading: _Reading) -> None:
     if not (directory / "sources.csv").is_file():
         reading.problems.append(Problem(str(directory / "sources.csv"), None, None, None,
                                         tr("is missing: every record cites a source")))
+        reading.unread_types.add("source")  # said once, not again for every citation
     for record_type in RECORD_TYPES:
         path = directory / f"{record_type.collection}.csv"
         if path.is_file():
@@ -294,6 +295,7 @@ def _read_workbook(path: Path, reading: _Reading) -> None:
     if sheets and "sources" not in sheets:
         reading.problems.append(Problem(label(path, "sources"), None, None, None,
                                         tr("is missing: every record cites a source")))
+        reading.unread_types.add("source")
     for record_type in RECORD_TYPES:
         rows = sheets.get(record_type.collection)
         if rows:

@@ -21,6 +21,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 import lod.release.metadata
 from lod.errors import UsageError
 from lod.formats import RdfFormat
+from lod.release.changes import Changes
 from lod.release.manifest import DumpFile, Manifest
 from lod.release.metadata import FORMAT_TERMS, Publisher, catalog_graph, service_description, void_graph
 from lod.vocab import DCAT, DCATDE, DCTERMS, FOAF, ORG, RDF, RDFS, SD, SKOS, SPDX, VCARD, VOID, XSD
@@ -150,7 +151,7 @@ KEY_TRIPLES = [
     ("catalog", _u(f"{CATALOG}distribution-lod-ikz.nt.gz"), DCAT.accessURL,
      _u(f"{URL}download/lod-ikz.nt.gz")),
     ("catalog", _u(f"{CATALOG}distribution-lod-ikz.nt.gz"), DCAT.downloadURL,
-     _u(f"{URL}download/lod-ikz.nt.gz")),
+     _u(f"{URL}releases/20261125T161000Z/dumps/lod-ikz.nt.gz")),
     ("catalog", _u(f"{CATALOG}distribution-lod-ikz.nt.gz"), DCTERMS.format,
      _u(f"{EU}file-type/RDF_N_TRIPLES")),
     ("catalog", _u(f"{CATALOG}distribution-lod-ikz.nt.gz"), DCAT.mediaType,
@@ -388,7 +389,18 @@ def _unlisted_file_type(graph: Graph) -> None:
     graph.set((_u(f"{CATALOG}distribution-lod-ikz.ttl"), DCTERMS.format, _u(f"{EU}file-type/TTL")))
 
 
+def _later_release(graph: Graph) -> None:
+    """The catalog of a release that replaced another: dcat:previousVersion and version notes."""
+    later = replace(RELEASE, previous="20260101T000000000Z-abcdef")
+    changes = Changes(later.previous, triples_added=12, triples_removed=3, records_added=(f"{BASE}id/x",))
+    graph.remove((None, None, None))
+    graph += catalog_graph(later, public_url=URL, base_iri=BASE, license_iri=str(CC_BY), publisher=PUBLISHER,
+                           changes=changes)
+    assert (None, DCAT.previousVersion, None) in graph
+
+
 SHAPE_CASES = [
+    ("later-release", PUBLISHER, _later_release, True),
     ("complete", PUBLISHER, None, True),
     ("publisher-without-contact", Publisher(), None, True),
     ("publisher-with-contributor-id",

@@ -258,6 +258,34 @@ def _prepare(settings: Settings) -> None:
         sys.exit(EXIT_ERROR)
 
 
+@cli.command()
+@language_option()
+@click.argument("old", type=click.Path(exists=True, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people; json as the release's changes/changes.json.")
+@base_iri_option
+@config_option
+def diff(old: Path, new: Path, output: str, base_iri: str | None, config: Path | None) -> None:
+    """What changed from OLD to NEW: records added, removed and changed (with the properties that
+    changed) and the triples added and removed. Each is a release directory (its current release),
+    a build in it (builds/ID), or records (a data directory, a .json file or an .xlsx workbook).
+
+    Exit status: 0 compared (whether or not anything changed), 1 input errors, 2 usage error."""
+    from lod.release.changes import difference
+
+    try:
+        found = difference(old, new, base_iri=Settings.load(config=config, base_iri=base_iri).base_iri)
+    except InputError as error:
+        click.echo(format_problems(error.problems, outcome=tr("nothing was compared")), err=True, nl=False)
+        sys.exit(EXIT_INVALID)
+    if output == "json":
+        click.echo(found.changes.to_json(), nl=False)
+        return
+    for line in found.changes.lines():
+        click.echo(line)
+
+
 @cli.group(name="import")
 def import_group() -> None:
     """Import records from official directories into a data directory."""

@@ -81,6 +81,8 @@ class Manifest:
     inputs: tuple[str, ...] = field(default=())
     shapes: tuple[str, ...] = field(default=())
     """The SHACL shapes the data was validated against (lod's, and files by name and SHA-256)."""
+    previous: str | None = None
+    """The release this one replaced; what changed since is in ``changes/`` (`lod.release.changes`)."""
 
     def __post_init__(self) -> None:
         try:

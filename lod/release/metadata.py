@@ -23,10 +23,13 @@ from rdflib.term import Node
 
 from lod.errors import UsageError
 from lod.formats import RdfFormat
+from lod.messages import speaking, tr
 from lod.rdf.mapping import IriMinter
+from lod.release.changes import Changes
 from lod.release.manifest import DumpFile, Manifest
 from lod.vocab import (
     ACCESS_RIGHT,
+    ADMS,
     COUNTRY,
     DATA_THEME,
     DCAT,
@@ -38,6 +41,7 @@ from lod.vocab import (
     GEOCODING_LEVEL,
     LANGUAGE,
     PREFIXES,
+    PROV,
     RDF,
     RDFS,
     SD,
@@ -154,6 +158,14 @@ class _Places:
     def download(self, dump: DumpFile) -> URIRef:
         return URIRef(f"{self.public_url}download/{dump.name}")
 
+    def release(self, release_id: str) -> URIRef:
+        """A release as a version of the dataset (its catalog, while it is kept on disk)."""
+        return URIRef(f"{self.public_url}releases/{release_id}")
+
+    def release_dump(self, release_id: str, dump: DumpFile) -> URIRef:
+        """A dump at the URL that names its release."""
+        return URIRef(f"{self.release(release_id)}/dumps/{dump.name}")
+
     def in_catalog(self, fragment: str) -> URIRef:
         return URIRef(f"{self.catalog_doc}#{fragment}")
 
@@ -192,6 +204,8 @@ def _void_triples(manifest: Manifest, places: _Places, *, base_iri: str, license
     yield from _release_dates(dataset, manifest)
     yield dataset, FOAF.homepage, URIRef(places.public_url)
     yield dataset, RDFS.seeAlso, URIRef(places.catalog_doc)  # the same dataset in DCAT terms
+    if manifest.previous:
+        yield dataset, PROV.wasRevisionOf, places.release(manifest.previous)
     yield dataset, VOID.sparqlEndpoint, places.endpoint
     for dump in manifest.dumps:
         yield dataset, VOID.dataDump, places.download(dump)
@@ -219,7 +233,7 @@ def _void_triples(manifest: Manifest, places: _Places, *, base_iri: str, license
 # --- DCAT-AP.de 3.0 ------------------------------------------------------------------------------
 
 
-def catalog_graph(manifest: Manifest, *, public_url: str, base_iri: str,
+def catalog_graph(manifest: Manifest, *, public_url: str, base_iri: str, changes: Changes | None = None,
                   license_iri: str = DEFAULT_LICENSE, publisher: Publisher = DEFAULT_PUBLISHER,
                   title: Mapping[str, str] = DEFAULT_TITLE,
                   description: Mapping[str, str] = DEFAULT_DESCRIPTION,
@@ -231,7 +245,9 @@ def catalog_graph(manifest: Manifest, *, public_url: str, base_iri: str,
 
     ``base_iri`` is where the data's IRIs are minted; the dataset states ``{base_iri}id/`` as its
     ``void:uriSpace``, so a harvester can tell which resources belong to it. ``themes`` are IRIs
-    of the EU data-theme authority; ``keywords`` are words by language tag.
+    of the EU data-theme authority; ``keywords`` are words by language tag. The dataset is the
+    release: ``dcat:version`` names it, ``dcat:previousVersion`` the release it replaced, and
+    ``adms:versionNotes`` says what ``changes`` since (in German and English).
     """
     places = _Places(_checked_url(public_url, "public URL"))
     IriMinter(base_iri)  # refuses a base that data IRIs could not be minted under
@@ -241,6 +257,7 @@ def catalog_graph(manifest: Manifest, *, public_url: str, base_iri: str,
     triples = [
         *_catalog_triples(manifest, places, agent, publisher),
         *_agent_triples(agent, publisher, contact),
+        *_version_triples(manifest, places, changes),
         *_dataset_triples(manifest, places, agent, contact, base_iri=base_iri, title=title,
                           description=description, keywords=keywords, themes=themes,
                           contributor_id=publisher.contributor_id),
@@ -332,19 +349,31 @@ def _dataset_triples(manifest: Manifest, places: _Places, agent: URIRef, contact
     yield dataset, DCAT.distribution, places.in_catalog("distribution-sparql")
 
 
+def _version_triples(manifest: Manifest, places: _Places, changes: Changes | None) -> Iterator[Triple]:
+    dataset = places.in_catalog("dataset")
+    if manifest.previous:
+        yield dataset, DCAT.previousVersion, places.release(manifest.previous)
+    for language in ("de", "en"):
+        with speaking(language):
+            notes = tr("the first release") if not manifest.previous else \
+                changes.summary() if changes else tr("changes not recorded")
+        yield dataset, ADMS.versionNotes, Literal(notes, lang=language)
+
+
 def _dump_distribution(dump: DumpFile, manifest: Manifest, places: _Places,
                        license_: URIRef) -> Iterator[Triple]:
     distribution = places.in_catalog(f"distribution-{dump.name}")
     checksum = places.in_catalog(f"checksum-{dump.name}")
-    url = places.download(dump)
     label = FORMAT_TERMS[dump.format].label
     yield distribution, RDF.type, DCAT.Distribution
     yield distribution, DCTERMS.title, Literal(
         f"Gesamtabzug als {label}{' (gzip-komprimiert)' if dump.gzipped else ''}", lang="de")
     yield distribution, DCTERMS.title, Literal(
         f"Full dump as {label}{' (gzip-compressed)' if dump.gzipped else ''}", lang="en")
-    yield distribution, DCAT.accessURL, url
-    yield distribution, DCAT.downloadURL, url
+    # The download names the release, so that its bytes stay those of the size and checksum
+    # stated here after newer releases are served; /download/ always gives the newest.
+    yield distribution, DCAT.accessURL, places.download(dump)
+    yield distribution, DCAT.downloadURL, places.release_dump(manifest.release_id, dump)
     yield distribution, DCTERMS.format, FORMAT_TERMS[dump.format].file_type
     yield distribution, DCAT.mediaType, URIRef(IANA_MEDIA_TYPES + dump.media_type)
     if dump.compress_format:

@@ -47,7 +47,16 @@ from lod.rdf.store import (
 )
 from lod.records.model import Dataset
 from lod.records.sources import read_records
-from lod.release.layout import BUILDS, CURRENT, Release, ReleaseError, sha256_of
+from lod.release.changes import (
+    Changes,
+    compare,
+    ntriples_dump,
+    ntriples_lines,
+    ntriples_of,
+    read_changes,
+    write_changes,
+)
+from lod.release.layout import BUILDS, CURRENT, Release, ReleaseError, open_release, sha256_of
 from lod.release.manifest import DumpFile, Manifest
 from lod.release.metadata import Publisher, catalog_graph, void_graph
 from lod.release.parallel import run_parallel
@@ -161,10 +170,18 @@ def build_release(inputs: Path | Sequence[Path], *, settings: Settings, allow_wa
                 findings = trace(report, record_iris(dataset, base_iri=settings.base_iri))
                 raise NotPublishable(format_text(findings))
             served = _merge_graphs_into_default(partial / "store")
+            previous = _replaced(root, say)
+            if previous is not None:
+                say(tr("comparing with release {release_id}", release_id=previous.manifest.release_id))
+                before = ntriples_dump(previous)
+                write_changes(partial, compare(lambda: ntriples_lines(before),
+                                               ntriples_lines(partial / "dumps" / ntriples_of(dumps).name),
+                                               previous=previous.manifest.release_id))
             manifest = Manifest(release_id=release_id, created=created.isoformat(),
                                 base_iri=settings.base_iri, dumps=dumps, warnings=len(report.warnings),
                                 inputs=tuple(map(str, paths)), served_triples=served,
-                                shapes=choice.described(), **stats)
+                                shapes=choice.described(),
+                                previous=previous.manifest.release_id if previous else None, **stats)
             say(tr("describing"))
             (partial / "validation.ttl").write_bytes(
                 report.graph.serialize(format="turtle", encoding="utf-8"))
@@ -186,6 +203,18 @@ def build_release(inputs: Path | Sequence[Path], *, settings: Settings, allow_wa
         say(tr("published release {release_id}", release_id=release_id))
         _prune(root, keep=settings.keep_releases)
         return Release(final, manifest)
+
+
+def _replaced(root: Path, say: Progress) -> Release | None:
+    """The release the new one replaces, to compare with; None for the first (or a broken one,
+    which is said)."""
+    if not (root / CURRENT).exists():
+        return None
+    try:
+        return open_release(root, check_store=False)
+    except ReleaseError as error:
+        say(tr("not compared with the release before: {reason}", reason=error))
+        return None
 
 
 def _memory_store(dataset: Dataset, rdf_files: Sequence[Path], base_iri: str, say: Progress) -> ox.Store:
@@ -284,19 +313,21 @@ def _statistics(store: ox.Store, *, base_iri: str) -> dict[str, Any]:
     }
 
 
-def describe_release(manifest: Manifest, settings: Settings) -> tuple[Graph, Graph]:
-    """VoID and the DCAT-AP.de catalog of a release, for the server at ``settings.public_url``."""
+def describe_release(manifest: Manifest, settings: Settings, changes: Changes | None = None,
+                     ) -> tuple[Graph, Graph]:
+    """VoID and the DCAT-AP.de catalog of a release, for the server at ``settings.public_url``;
+    ``changes`` are what changed since the release before (`lod.release.changes`)."""
     publisher = Publisher(name=settings.publisher_name, homepage=settings.publisher_homepage or None,
                           email=settings.publisher_email or None)
     void = void_graph(manifest, public_url=settings.public_url, base_iri=settings.base_iri,
                       license_iri=settings.license)
     catalog = catalog_graph(manifest, public_url=settings.public_url, base_iri=settings.base_iri,
-                            license_iri=settings.license, publisher=publisher)
+                            changes=changes, license_iri=settings.license, publisher=publisher)
     return void, catalog
 
 
 def _write_metadata(directory: Path, manifest: Manifest, settings: Settings) -> None:
-    void, catalog = describe_release(manifest, settings)
+    void, catalog = describe_release(manifest, settings, read_changes(directory))
     (directory / "void.ttl").write_bytes(void.serialize(format="turtle", encoding="utf-8"))
     (directory / "catalog.ttl").write_bytes(catalog.serialize(format="turtle", encoding="utf-8"))
 

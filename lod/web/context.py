@@ -14,6 +14,7 @@ from lod.query.evaluate import QueryOutcome, QueryRequest
 from lod.query.results import JsonTerm, Solutions
 from lod.query.runners import LocalQueries, QueryRunner
 from lod.query.stored import StoredQuery, bundled_queries, read_stored_queries
+from lod.release.changes import read_changes
 from lod.release.layout import CurrentRelease
 from lod.release.metadata import service_description
 from lod.release.publish import describe_release
@@ -111,7 +112,7 @@ class LodContext:
         release = self.releases.get()
         cached = self._metadata
         if cached is None or cached[0] != release.manifest.release_id:
-            void, catalog = describe_release(release.manifest, self.settings)
+            void, catalog = describe_release(release.manifest, self.settings, read_changes(release.path))
             cached = (release.manifest.release_id, Metadata(
                 void=void, catalog=catalog,
                 service=service_description(

@@ -11,6 +11,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,49 @@ def release_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("release")
     build_release(FIXTURES / "minimal", settings=Settings(release_dir=directory), allow_warnings=True)
     return directory
+
+
+@dataclass(frozen=True)
+class History:
+    """Releases built one after another into one release directory, the oldest first."""
+
+    release_dir: Path
+    data: Path
+    ids: tuple[str, ...]
+
+
+RENAMED = "Landeshauptstadt Dresden"
+ADDED_ROW = ("vka,association,Vereinigung der kommunalen Arbeitgeberverbände,"
+             "Association of Municipal Employers,VKA,,,,,,,,press-2020")
+
+
+@pytest.fixture(scope="session")
+def history(tmp_path_factory: pytest.TempPathFactory) -> History:
+    """Three releases of the minimal fixture: as it is; with Dresden renamed in German; with the
+    VKA added and Dresden's Eigenbetrieb IT (eb-it) removed."""
+    from lod.release.publish import build_release
+    from lod.settings import Settings
+
+    root = tmp_path_factory.mktemp("history")
+    data, directory = root / "data", root / "release"
+    shutil.copytree(FIXTURES / "minimal", data)
+    organisations = data / "organisations.csv"
+
+    def build() -> str:
+        settings = Settings(release_dir=directory)
+        return build_release(data, settings=settings, allow_warnings=True).manifest.release_id
+
+    first = build()
+    text = organisations.read_text(encoding="utf-8")
+    assert ",municipality,Dresden," in text
+    organisations.write_text(text.replace(",municipality,Dresden,", f",municipality,{RENAMED},"),
+                             encoding="utf-8")
+    second = build()
+    rows = organisations.read_text(encoding="utf-8").splitlines()
+    rows = [row for row in rows if not row.startswith("eb-it,")]
+    organisations.write_text("\n".join([*rows, ADDED_ROW]) + "\n", encoding="utf-8")
+    third = build()
+    return History(directory, data, (first, second, third))
 
 
 def free_port() -> int:

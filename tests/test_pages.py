@@ -311,7 +311,7 @@ def test_unknown_resources_are_404(client: FlaskClient, path: str) -> None:
 
 
 def test_pages_need_no_script_and_no_inline_style(client: FlaskClient) -> None:
-    for path in ("/doc/organisation/kgst", "/doc/cooperation/oss", "/doc/membership/oss--kgst"):
+    for path in ("/doc/organisation/kgst", "/doc/cooperation/oss", "/doc/membership/oss--kgst", "/changes"):
         document = page(client, path)
         assert not document.find_all("script")
         assert not [e for e in document.find_all() if "style" in e.attrs or e.tag == "style"]

@@ -205,7 +205,7 @@ def test_cors_and_preflight(client: FlaskClient) -> None:
     assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
-@pytest.mark.parametrize("path", ["/", "/sparql", "/nothing-here", "/doc/organisation/kgst"])
+@pytest.mark.parametrize("path", ["/", "/sparql", "/nothing-here", "/doc/organisation/kgst", "/changes"])
 def test_security_headers_everywhere(client: FlaskClient, path: str) -> None:
     headers = client.get(path).headers
     assert headers["X-Content-Type-Options"] == "nosniff"

@@ -256,6 +256,34 @@ def describe(select: Select, iri: str) -> ResourceView:
                         members, memberships)
 
 
+def names(select: Select, iris: Iterable[str]) -> dict[str, Labels]:
+    """The names of those ``iris`` that the data holds now, for a list of records (what changed
+    from one release to the next): each IRI something is said of, with its labels (a membership
+    or an observation named as on its page; none for a resource without a name). IRIs the data
+    no longer holds, and strings that cannot be queried as IRIs, are left out. One query.
+
+    >>> names(lambda query: [], ["not an iri>"])
+    {}
+    """
+    refs = []
+    for iri in dict.fromkeys(iris):
+        try:
+            refs.append(iri_ref(iri))
+        except ValueError:
+            continue
+    if not refs:
+        return {}
+    found: dict[str, Labels] = {}
+    for row in select(f"""
+        SELECT ?s ?l WHERE {{
+          VALUES ?s {{ {" ".join(refs)} }}
+          FILTER EXISTS {{ ?s ?p ?o }}
+          {_display_label("?s", "?l")}
+        }}"""):
+        found.setdefault(row["s"]["value"], Labels()).add(row.get("l"))
+    return found
+
+
 def _display_label(subject: str, out: str) -> str:
     """A SPARQL pattern that binds ``out`` to a name of ``subject``: its own label, else for a
     membership its member and its organisation joined by a dash, else for an observation

@@ -18,8 +18,8 @@ from lod.messages import tr, tr_n
 from lod.rdf.store import StoreError, open_store, select
 from lod.release.manifest import Manifest
 
-__all__ = ["BUILDS", "CURRENT", "CurrentRelease", "Release", "ReleaseError", "load_release", "open_release",
-           "sha256_of", "verify_checksums"]
+__all__ = ["BUILDS", "CURRENT", "CurrentRelease", "Release", "ReleaseError", "kept_release", "kept_releases",
+           "load_release", "open_release", "sha256_of", "verify_checksums"]
 
 CURRENT = "current"
 BUILDS = "builds"
@@ -92,6 +92,46 @@ def load_release(path: Path, *, check_store: bool = True) -> Release:
                                 "the manifest says {expected}",
                                 triples, path=path, expected=manifest.served_triples))
     return Release(path, manifest)
+
+
+def kept_releases(release_dir: Path) -> list[Release]:
+    """The finished builds kept in ``builds/``, newest first, each checked as :func:`load_release`
+    checks it without opening its store. A build that cannot be loaded (corrupt, or pruned while
+    it was read) is left out; no ``builds/`` yet is none.
+
+    Release ids begin with their time of creation to the millisecond, so the newest sorts last,
+    as pruning expects."""
+    found = []
+    for entry in sorted(_builds(release_dir), key=lambda path: path.name, reverse=True):
+        try:
+            found.append(load_release(entry, check_store=False))
+        except (ReleaseError, OSError):
+            continue
+    return found
+
+
+def kept_release(release_dir: Path, release_id: str) -> Release | None:
+    """The kept build ``release_id``, or None when there is no such finished build (any more).
+
+    The id is compared with the names listed in ``builds/``, never joined into a path: whatever a
+    client sends (``..``, slashes, a leftover ``.partial-…``), nothing else can be reached."""
+    entry = next((path for path in _builds(release_dir) if path.name == release_id), None)
+    if entry is None:
+        return None
+    try:
+        return load_release(entry, check_store=False)
+    except (ReleaseError, OSError):
+        return None
+
+
+def _builds(release_dir: Path) -> list[Path]:
+    """The finished builds' directories: names not starting with '.' (a build is written under
+    ``.partial-…`` and renamed when complete)."""
+    try:
+        return [path for path in (release_dir / BUILDS).iterdir()
+                if not path.name.startswith(".") and path.is_dir()]
+    except FileNotFoundError:
+        return []
 
 
 def verify_checksums(release: Release) -> list[str]:

@@ -15,7 +15,7 @@ from lod.query.runners import QueryRunner
 from lod.release.layout import CurrentRelease, Release
 from lod.remote.runner import query_runner
 from lod.settings import Settings
-from lod.web import api, catalog, downloads, errors, linked_data, sparql
+from lod.web import api, catalog, downloads, errors, history, linked_data, sparql
 from lod.web.context import LodContext
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None, release: Release | None = None,
                                        queries or query_runner(settings))
     errors.register(app)
     for blueprint in (sparql.blueprint, linked_data.blueprint, downloads.blueprint, catalog.blueprint,
-                      api.blueprint):
+                      api.blueprint, history.blueprint):
         app.register_blueprint(blueprint)
 
     app.wsgi_app = CommonHeaders(app.wsgi_app)  # type: ignore[method-assign]

@@ -2,37 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template
 from rdflib import Graph
 
 from lod.errors import LodError
 from lod.formats import SERVED_RDF_FORMATS
-from lod.negotiation import negotiate
 from lod.query.runners import LocalQueries
 from lod.release.metadata import DEFAULT_DESCRIPTION, DEFAULT_TITLE
 from lod.vocab import XSD
 from lod.web.context import lod_context
-from lod.web.errors import error_response
 from lod.web.pages import FORMAT_NAMES, number, page_language, readable_date
-from lod.web.rdf_response import graph_response, rdf_media_types
+from lod.web.rdf_response import PAGE, graph_response, rdf_or_page
 
 blueprint = Blueprint("catalog", __name__)
 
 
 def _negotiated(graph: Graph, *, page: str) -> Response:
-    accept, label = request.headers.get("Accept"), request.args.get("format")
-    if label:  # the page's links to the RDF
-        served = {f.label: f for f in SERVED_RDF_FORMATS}
-        if label not in served:
-            return error_response(400, f"format={label!r}: available are {', '.join(served)}")
-        return graph_response(graph, served[label].media_type)
-    # A browser, which names text/html before */*, gets a page; an RDF client (or */*) RDF.
-    if negotiate(accept, [*rdf_media_types(), "text/html"]) == "text/html":
-        return _page(page)
-    chosen = negotiate(accept, rdf_media_types(), default="text/turtle")
-    if chosen is None:
-        return error_response(406, f"available formats: {', '.join(rdf_media_types())}")
-    return graph_response(graph, chosen)
+    chosen = rdf_or_page()
+    if isinstance(chosen, Response):
+        return chosen
+    return _page(page) if chosen == PAGE else graph_response(graph, chosen)
 
 
 _PAGES = {

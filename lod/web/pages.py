@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Response, render_template, request
 
 from lod.formats import SERVED_RDF_FORMATS
@@ -99,6 +101,16 @@ def readable_date(value: str, datatype: str | None, language: str) -> str:
         day, month, year = numbers[2], MONTHS[language][numbers[1] - 1], numbers[0]
         return f"{day}. {month} {year}" if language == "de" else f"{day} {month} {year}"
     return value
+
+
+def readable_time(value: datetime, language: str) -> str:
+    """A moment as people write it, in UTC to the minute: "25. November 2026, 16:10 UTC".
+
+    >>> readable_time(datetime(2026, 11, 25, 16, 10, 59, tzinfo=UTC), "en")
+    '25 November 2026, 16:10 UTC'
+    """
+    utc = value.astimezone(UTC)
+    return f"{readable_date(utc.date().isoformat(), str(XSD.date), language)}, {utc:%H:%M} UTC"
 
 
 def is_date(term: ShownTerm) -> bool:

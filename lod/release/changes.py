@@ -17,10 +17,10 @@ records of `lod` have none; RDF inputs may).
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from hashlib import blake2b
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -116,25 +116,28 @@ def compare(old: Lines, new: Iterable[bytes], *, previous: str | None = None) ->
     digests of its lines (a fifth of their size, and a collision less likely than a disk error)
     and read a second time for the lines removed; ``new`` is read once."""
     remaining: set[bytes] = set()
-    old_records: set[bytes] = set()
+    old_subjects: set[bytes] = set()
     for line in _triples(old()):
-        remaining.add(_digest(line))
-        old_records.add(_record(line))
+        remaining.add(blake2b(line, digest_size=16).digest())
+        old_subjects.add(line[:line.find(b" ")])
     added: set[bytes] = set()
-    new_records: set[bytes] = set()
+    new_subjects: set[bytes] = set()
     for line in _triples(new):
-        new_records.add(_record(line))
-        digest = _digest(line)
+        new_subjects.add(line[:line.find(b" ")])
+        digest = blake2b(line, digest_size=16).digest()
         if digest in remaining:
             remaining.discard(digest)
         else:
             added.add(line)
-    removed = {line for line in _triples(old()) if _digest(line) in remaining} if remaining else set()
+    removed = {line for line in _triples(old()) if blake2b(line, digest_size=16).digest() in remaining} \
+        if remaining else set()
+    old_records, new_records = set(map(_record, old_subjects)), set(map(_record, new_subjects))
     changed: dict[bytes, set[bytes]] = {}
     for line in (*added, *removed):
-        record = _record(line)
+        subject, predicate, _ = line.split(b" ", 2)
+        record = _record(subject)
         if record in old_records and record in new_records:
-            changed.setdefault(record, set()).add(line.split(b" ", 2)[1])
+            changed.setdefault(record, set()).add(predicate)
     changes = Changes(previous, len(added), len(removed),
                       records_added=_iris(new_records - old_records),
                       records_removed=_iris(old_records - new_records),
@@ -145,16 +148,12 @@ def compare(old: Lines, new: Iterable[bytes], *, previous: str | None = None) ->
 def _triples(lines: Iterable[bytes]) -> Iterator[bytes]:
     for line in lines:
         line = line.strip()
-        if line and not line.startswith(b"#"):
+        if line and line[0] != 0x23:  # not a comment, '#'
             yield line
 
 
-def _digest(line: bytes) -> bytes:
-    return hashlib.blake2b(line, digest_size=16).digest()
-
-
-def _record(line: bytes) -> bytes:
-    subject = line.split(b" ", 1)[0]
+def _record(subject: bytes) -> bytes:
+    """The record a subject belongs to: itself, or for ``<…#part>`` ``<…>``."""
     return subject.partition(b"#")[0] + b">" if subject.startswith(b"<") and b"#" in subject else subject
 
 
@@ -222,13 +221,16 @@ def _release_at(path: Path) -> Release | None:
 
 
 def ntriples_lines(path: Path) -> Iterator[bytes]:
-    """The lines of an N-Triples file, gzipped (``.gz``) or not, read as a stream."""
-    if path.suffix == ".gz":
-        with gzip.open(path, "rb") as unpacked:
-            yield from cast(IO[bytes], unpacked)
-    else:
-        with path.open("rb") as plain:
-            yield from plain
+    """The lines of an N-Triples file, gzipped (``.gz``) or not, read as a stream in chunks of a
+    megabyte (splitting a chunk is faster than reading line by line)."""
+    with (gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")) as file:
+        rest = b""
+        while chunk := cast(IO[bytes], file).read(1 << 20):
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()
+            yield from lines
+        if rest:
+            yield rest
 
 
 def records_ntriples(dataset: Dataset, *, base_iri: str) -> list[bytes]:

@@ -6,10 +6,7 @@ column too) and the same verdict on: every example of tests/shapes/, the bundled
 fixture and mutations of it, and small shapes graphs that use the SHACL features the project's
 shapes do not (default messages, sh:in, sh:xone, sh:equals, $PATH, ...).
 
-pySHACL takes a quarter of a second per graph however small, so the 226 examples are validated in
-batches: each example's record IRIs get a prefix of their own, and examples that state facts about
-the same shared IRI (a homepage typed foaf:Document, say) go into different batches, so no example
-sees another's facts. `test_batching_changes_nothing` checks that on a sample.
+The examples are validated in batches, once for the whole run (tests/shape_examples.py).
 """
 
 from __future__ import annotations
@@ -33,10 +30,9 @@ from lod.validation.compiler import UnsupportedShape, compile_shapes, validate_g
 from lod.validation.pyshacl import ValidationReport, ValidationResult, shapes_graph, validate_graph
 from lod.vocab import SCHEMA, SH
 
+from .shape_examples import EXAMPLES, example, names, validated
+
 ROOT = Path(__file__).parent.parent
-EXAMPLES = Path(__file__).parent / "shapes"
-RECORDS = "https://w3id.org/lod-ikz/id/"
-BATCH = 40
 
 Key = tuple[Node, Node, str, Node | None, Node | None, tuple[str, ...], str | None]
 
@@ -80,77 +76,17 @@ def _assert_agree(graph: Graph, **options: Graph) -> ValidationReport:
     return compiled
 
 
-# --- the examples of tests/shapes/, in batches ---------------------------------------------------
+# --- the examples of tests/shapes/, validated in batches (tests/shape_examples.py) ---------------
 
 
-def _names() -> list[str]:
-    return sorted(p.name.removesuffix(".ttl") for p in EXAMPLES.glob("*.ttl"))
+def _results(name: str) -> tuple[Counter[Key], Counter[Key]]:
+    reference, compiled = validated(name)
+    return Counter(map(_key, reference)), Counter(map(_key, compiled))
 
 
-@cache
-def _example(name: str) -> Graph:
-    """An example with its record IRIs moved under a prefix of its own."""
-    prefix = f"{RECORDS}{_names().index(name)}/"
-    graph = Graph()
-    for triple in Graph().parse(EXAMPLES / f"{name}.ttl", format="turtle"):
-        graph.add(tuple(URIRef(prefix + t[len(RECORDS):]) if isinstance(t, URIRef) and t.startswith(RECORDS)
-                        else t for t in triple))  # type: ignore[arg-type]
-    return graph
-
-
-def _shared(graph: Graph) -> tuple[set[Node], set[Node]]:
-    """The shared IRIs an example states new facts about, and all shared IRIs it mentions."""
-    ontology = _ontology()
-    mentioned: set[Node] = {t for s, _p, o in graph for t in (s, o)
-                            if isinstance(t, URIRef) and not t.startswith(RECORDS)}
-    stated: set[Node] = {t for s, p, o in graph if (s, p, o) not in ontology and s in mentioned
-                         for t in (s, o) if isinstance(t, URIRef)}
-    return stated, mentioned
-
-
-@cache
-def _ontology() -> Graph:
-    return ontology_graph()
-
-
-@cache
-def _batches() -> tuple[tuple[str, ...], ...]:
-    batches: list[tuple[list[str], set[Node], set[Node]]] = []
-    for name in _names():
-        stated, mentioned = _shared(_example(name))
-        for members, batch_stated, batch_mentioned in batches:
-            if len(members) < BATCH and not (stated & batch_mentioned) and not (batch_stated & mentioned):
-                members.append(name)
-                batch_stated |= stated
-                batch_mentioned |= mentioned
-                break
-        else:
-            batches.append(([name], stated, mentioned))
-    return tuple(tuple(members) for members, _s, _m in batches)
-
-
-@cache
-def _batch_results(index: int) -> dict[str, tuple[Counter[Key], Counter[Key]]]:
-    """Per example of a batch: pySHACL's results and the compiled validator's."""
-    names = _batches()[index]
-    graph = Graph()
-    for name in names:
-        graph += _example(name)
-    reference, compiled = validate_graph(graph), validate_graph_fast(graph)
-    found: dict[str, tuple[Counter[Key], Counter[Key]]] = {n: (Counter(), Counter()) for n in names}
-    for side, report in enumerate((reference, compiled)):
-        for result in report.results:
-            focus = str(result.focus_node)
-            assert focus.startswith(RECORDS), f"a result outside the examples: {result}"
-            name = _names()[int(focus[len(RECORDS):].split("/", 1)[0])]
-            found[name][side][_key(result)] += 1
-    return found
-
-
-@pytest.mark.parametrize("name", _names())
+@pytest.mark.parametrize("name", names())
 def test_compiled_agrees_with_pyshacl_on_example(name: str) -> None:
-    batch = next(i for i, names in enumerate(_batches()) if name in names)
-    reference, compiled = _batch_results(batch)[name]
+    reference, compiled = _results(name)
     assert reference == compiled, f"{name}.ttl:\n{_differences(reference, compiled)}"
     violations = [k for k in reference if k[2] == "Violation"]
     assert bool([k for k in compiled if k[2] == "Violation"]) == bool(violations)  # the same verdict
@@ -161,11 +97,10 @@ def test_compiled_agrees_with_pyshacl_on_example(name: str) -> None:
 
 
 def test_batching_changes_nothing() -> None:
-    for name in _names()[::25]:
-        alone = validate_graph(_example(name))
-        assert _keys(alone) == _keys(validate_graph_fast(_example(name)))
-        batch = next(i for i, names in enumerate(_batches()) if name in names)
-        assert _keys(alone) == _batch_results(batch)[name][0], name
+    for name in names()[::25]:
+        alone = validate_graph(example(name))
+        assert _keys(alone) == _keys(validate_graph_fast(example(name)))
+        assert _keys(alone) == _results(name)[0], name
 
 
 # --- real data ----------------------------------------------------------------------------------------

@@ -113,6 +113,16 @@ def test_the_catalog_and_void_name_the_version_before(builds: Builds) -> None:
     assert (None, PROV.wasRevisionOf, previous) in void
 
 
+def test_a_release_that_cannot_be_read_is_named_but_not_compared(tmp_path: Path) -> None:
+    settings = Settings(release_dir=tmp_path / "release")
+    first = build_release(FIXTURES / "minimal", settings=settings, allow_warnings=True)
+    (first.path / "dumps" / "lod-ikz.nt.gz").unlink()  # the release served is broken
+    second = build_release(FIXTURES / "minimal", settings=settings, allow_warnings=True)
+    assert second.manifest.previous == first.manifest.release_id and read_changes(second.path) is None
+    catalog = Graph().parse(second.path / "catalog.ttl")
+    assert Literal("changes not recorded", lang="en") in set(catalog.objects(None, ADMS.versionNotes))
+
+
 @pytest.mark.parametrize(("old", "new", "added", "removed", "changed"), [
     ([], ["<a> <p> <b> ."], ["<a> <p> <b> ."], [], {}),
     (["<a> <p> <b> .", "# comment", ""], ["", "<a> <p> <b> ."], [], [], {}),

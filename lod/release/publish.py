@@ -170,7 +170,7 @@ def build_release(inputs: Path | Sequence[Path], *, settings: Settings, allow_wa
                 findings = trace(report, record_iris(dataset, base_iri=settings.base_iri))
                 raise NotPublishable(format_text(findings))
             served = _merge_graphs_into_default(partial / "store")
-            previous = _replaced(root, say)
+            replaced, previous = _replaced(root, say)
             if previous is not None:
                 say(tr("comparing with release {release_id}", release_id=previous.manifest.release_id))
                 before = ntriples_dump(previous)
@@ -181,7 +181,7 @@ def build_release(inputs: Path | Sequence[Path], *, settings: Settings, allow_wa
                                 base_iri=settings.base_iri, dumps=dumps, warnings=len(report.warnings),
                                 inputs=tuple(map(str, paths)), served_triples=served,
                                 shapes=choice.described(),
-                                previous=previous.manifest.release_id if previous else None, **stats)
+                                previous=replaced, **stats)
             say(tr("describing"))
             (partial / "validation.ttl").write_bytes(
                 report.graph.serialize(format="turtle", encoding="utf-8"))
@@ -205,16 +205,19 @@ def build_release(inputs: Path | Sequence[Path], *, settings: Settings, allow_wa
         return Release(final, manifest)
 
 
-def _replaced(root: Path, say: Progress) -> Release | None:
-    """The release the new one replaces, to compare with; None for the first (or a broken one,
-    which is said)."""
-    if not (root / CURRENT).exists():
-        return None
+def _replaced(root: Path, say: Progress) -> tuple[str | None, Release | None]:
+    """The id of the release the new one replaces (``current`` names it) and that release, to
+    compare with: (None, None) for the first. One that cannot be opened is named but not compared
+    (its changes are then not recorded), which is said."""
+    link = root / CURRENT
+    if not link.is_symlink():
+        return None, None
+    replaced = Path(os.readlink(link)).name
     try:
-        return open_release(root, check_store=False)
+        return replaced, open_release(root, check_store=False)
     except ReleaseError as error:
         say(tr("not compared with the release before: {reason}", reason=error))
-        return None
+        return replaced, None
 
 
 def _memory_store(dataset: Dataset, rdf_files: Sequence[Path], base_iri: str, say: Progress) -> ox.Store:

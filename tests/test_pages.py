@@ -23,7 +23,7 @@ from lod.release.publish import build_release
 from lod.settings import Settings
 from lod.vocab import IKZ
 from lod.web import create_app
-from lod.web.pages import readable_date
+from lod.web.pages import readable_date, readable_number
 
 FIXTURES = Path(__file__).parent / "fixtures"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -228,6 +228,13 @@ def test_dates_are_readable_and_machine_readable(client: FlaskClient) -> None:
     assert founded.find("time").attrs["datetime"] == "2020-07"
 
 
+@pytest.mark.parametrize(("language", "shown"), [("de", "2.200"), ("en", "2,200")])
+def test_numbers_are_written_as_the_page_language_writes_them(client: FlaskClient, language: str,
+                                                              shown: str) -> None:
+    value = page(client, f"/doc/statement/kgst-members-2020?lang={language}").find("data")
+    assert value.text() == shown and value.attrs["value"] == "2200"
+
+
 def test_sources_with_title_and_date(client: FlaskClient) -> None:
     sources = page(client, "/doc/organisation/dresden").section("Quellen").find_all("li")
     assert [li.text() for li in sources] == [
@@ -372,6 +379,19 @@ def test_display_labels_only_label_other_vocabularies_terms() -> None:
 ])
 def test_readable_date(value: str, datatype: str | None, language: str, expected: str) -> None:
     assert readable_date(value, datatype, language) == expected
+
+
+@pytest.mark.parametrize(("value", "datatype", "language", "expected"), [
+    ("80000000", f"{XSD}integer", "de", "80.000.000"),
+    ("80000000", f"{XSD}nonNegativeInteger", "en", "80,000,000"),
+    ("-1234.50", f"{XSD}decimal", "de", "-1.234,50"),
+    ("+7", f"{XSD}int", "en", "7"),
+    ("1.0E3", f"{XSD}double", "de", "1.0E3"),
+    ("05358008", f"{XSD}string", "de", "05358008"),
+    ("12 Äpfel", f"{XSD}integer", "de", "12 Äpfel"),
+])
+def test_readable_number(value: str, datatype: str, language: str, expected: str) -> None:
+    assert readable_number(value, datatype, language) == expected
 
 
 @pytest.mark.parametrize("iri", [

@@ -81,5 +81,7 @@ def healthz() -> Response:
 def home() -> Response:
     context = lod_context()
     release = context.releases.get()
-    html = render_template("home.html", manifest=release.manifest, settings=context.settings)
+    # The page is German (with English beside it), so its numbers are written the German way.
+    html = render_template("home.html", manifest=release.manifest, settings=context.settings,
+                           number=lambda value: number(value, "de"))
     return Response(html, content_type="text/html; charset=utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from flask import Response, render_template, request
@@ -81,6 +82,31 @@ def number(value: int, language: str) -> str:
     return text.replace(",", ".") if language == "de" else text
 
 
+NUMBERS = frozenset(str(XSD[name]) for name in (
+    "integer", "decimal", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
+    "nonPositiveInteger", "negativeInteger", "unsignedLong", "unsignedInt", "unsignedShort",
+    "unsignedByte"))
+"""The datatypes whose values a page writes as a number (not xsd:double: its 1.0E3 stays as it is)."""
+_DECIMAL = re.compile(r"([+-]?)(\d+)(?:\.(\d+))?")
+
+
+def readable_number(value: str, datatype: str | None, language: str) -> str:
+    """A number as people write it: ``80.000.000`` and ``2,5`` in German, ``80,000,000`` and
+    ``2.5`` in English. Anything else is returned as it is.
+
+    >>> readable_number("80000000", str(XSD.integer), "de")
+    '80.000.000'
+    >>> readable_number("-1234.5", str(XSD.decimal), "en")
+    '-1,234.5'
+    """
+    match = _DECIMAL.fullmatch(value)
+    if datatype not in NUMBERS or match is None:
+        return value
+    sign, whole, fraction = match.groups()
+    text = ("-" if sign == "-" else "") + number(int(whole), language)
+    return text + ("," if language == "de" else ".") + fraction if fraction else text
+
+
 def readable_date(value: str, datatype: str | None, language: str) -> str:
     """A date as people write it, keeping its precision: ``2016-09`` (``xsd:gYearMonth``) is
     "September 2016", ``2014-01-24`` (``xsd:date``) "24. Januar 2014" or "24 January 2014".
@@ -113,6 +139,10 @@ def readable_time(value: datetime, language: str) -> str:
     return f"{readable_date(utc.date().isoformat(), str(XSD.date), language)}, {utc:%H:%M} UTC"
 
 
+def is_number(term: ShownTerm) -> bool:
+    return term.kind == "literal" and term.datatype in NUMBERS
+
+
 def is_date(term: ShownTerm) -> bool:
     return term.kind == "literal" and term.datatype in (str(XSD.date), str(XSD.gYearMonth), str(XSD.gYear))
 
@@ -141,6 +171,7 @@ def resource_page(iri: str, *, path: str) -> Response:
     html = render_template(
         "resource.html", view=view, language=language, text=TEXT[language],
         date=lambda value, datatype: readable_date(value, datatype, language),
+        amount=lambda value, datatype: readable_number(value, datatype, language), is_number=is_number,
         language_names=LANGUAGE_NAMES[language],
         href=href, iri_text=iri_text, is_date=is_date, any_dated=any_dated,
         link=lambda target: local_path(target) or target,

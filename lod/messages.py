@@ -92,6 +92,17 @@ def tr_n(singular: str, plural: str, count: int, /, **values: object) -> str:
     return _translations(language()).ngettext(singular, plural, count).format(count=count, **values)
 
 
+def number(value: int, language: str | None = None) -> str:
+    """A whole number as people write it in ``language`` (by default the current one):
+    ``80.000.000`` in German, ``80,000,000`` in English.
+
+    >>> number(80000000, "de"), number(1482113, "en")
+    ('80.000.000', '1,482,113')
+    """
+    text = f"{value:,}"
+    return text.replace(",", ".") if (language or _language.get()) == "de" else text
+
+
 @cache
 def _translations(code: str) -> gettext.NullTranslations:
     """The catalogue of ``code``, compiled in memory (no generated file to keep in step)."""

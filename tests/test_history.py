@@ -20,13 +20,13 @@ import pytest
 from flask.testing import FlaskClient
 from rdflib.namespace import DCAT
 
-from lod.messages import speaking
+from lod.messages import number, speaking
 from lod.release.changes import read_changes
 from lod.release.layout import BUILDS, kept_release, kept_releases
 from lod.release.publish import build_release
 from lod.settings import Settings
 from lod.web import create_app
-from lod.web.pages import number, readable_time
+from lod.web.pages import readable_time
 
 from .conftest import RENAMED, History
 from .test_pages import Element, parse_html

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from lod.errors import UsageError
 from lod.files import write_atomically
-from lod.messages import language, tr
+from lod.messages import number, tr
 from lod.records.gv100ad import Directory, Entry, RecordType, read_directory
 from lod.records.model import Organisation, PartialDate, Record, Source, Statement
 from lod.records.sources import format_csv, read_collection
@@ -127,12 +127,6 @@ def _change_label(what: str) -> str:
     return labels.get(what, what)
 
 
-def _number(n: int) -> str:
-    """A count with its thousands grouped as the current language groups them: 16,081 or 16.081."""
-    grouped = f"{n:,}"
-    return grouped.replace(",", ".") if language() == "de" else grouped
-
-
 def _skipped_label(what: str) -> str:
     """The words for a kind of :attr:`ImportReport.skipped` records, in the current language."""
     if what == _VERBANDSFREIE:
@@ -160,21 +154,21 @@ class ImportReport:
         """The report for a person, at most ``limit`` lines of each kind of change."""
         yield tr("{file}: Gebietsstand {as_of:%Y-%m-%d} (source {source}): {counts}", file=self.file,
                  as_of=self.as_of, source=self.source,
-                 counts=", ".join(f"{_number(n)} {what}" for what, n in self.counts.items()))
+                 counts=", ".join(f"{number(n)} {what}" for what, n in self.counts.items()))
         if any(self.skipped.values()):
             yield tr("not organisations, not imported: {skipped}", skipped=", ".join(
-                f"{_number(n)} {_skipped_label(what)}" for what, n in self.skipped.items() if n))
+                f"{number(n)} {_skipped_label(what)}" for what, n in self.skipped.items() if n))
         for what in ("conflict", "adopted", "new", "renamed", "rekeyed", "merged", "gone", "reappeared",
                      "changed"):
             found = self.of(what)
             if not found:
                 continue
-            yield f"{_change_label(what)}: {_number(len(found))}"
+            yield f"{_change_label(what)}: {number(len(found))}"
             for change in found[:limit]:
                 yield f"  {change}"
             if len(found) > limit:
-                yield "  " + tr("… and {number} more", number=_number(len(found) - limit))
-        yield tr("unchanged: {number}", number=_number(self.unchanged))
+                yield "  " + tr("… and {number} more", number=number(len(found) - limit))
+        yield tr("unchanged: {number}", number=number(self.unchanged))
         if self.written:
             yield tr("wrote {files}", files=", ".join(str(p) for p in self.written))
         else:

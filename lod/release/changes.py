@@ -57,12 +57,15 @@ class Changes:
     def empty(self) -> bool:
         return not (self.triples_added or self.triples_removed)
 
+    def as_json(self) -> dict[str, Any]:
+        """The document of ``changes.json``."""
+        return {"previous": self.previous,
+                "triples": {"added": self.triples_added, "removed": self.triples_removed},
+                "records": {"added": list(self.records_added), "removed": list(self.records_removed),
+                            "changed": {iri: list(p) for iri, p in self.records_changed.items()}}}
+
     def to_json(self) -> str:
-        document = {"previous": self.previous,
-                    "triples": {"added": self.triples_added, "removed": self.triples_removed},
-                    "records": {"added": list(self.records_added), "removed": list(self.records_removed),
-                                "changed": {iri: list(p) for iri, p in self.records_changed.items()}}}
-        return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+        return json.dumps(self.as_json(), indent=1, ensure_ascii=False) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> Changes:

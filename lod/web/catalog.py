@@ -7,11 +7,12 @@ from rdflib import Graph
 
 from lod.errors import LodError
 from lod.formats import SERVED_RDF_FORMATS
+from lod.messages import number
 from lod.query.runners import LocalQueries
 from lod.release.metadata import DEFAULT_DESCRIPTION, DEFAULT_TITLE
 from lod.vocab import XSD
 from lod.web.context import lod_context
-from lod.web.pages import FORMAT_NAMES, number, page_language, readable_date
+from lod.web.pages import FORMAT_NAMES, page_language, readable_date
 from lod.web.rdf_response import PAGE, graph_response, rdf_or_page
 
 blueprint = Blueprint("catalog", __name__)

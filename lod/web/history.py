@@ -24,7 +24,7 @@ from flask import Blueprint, Response, render_template, request, send_file
 from rdflib import Graph
 
 from lod.formats import SERVED_RDF_FORMATS
-from lod.messages import speaking
+from lod.messages import number, speaking
 from lod.negotiation import negotiate
 from lod.query.describe import Labels, names
 from lod.release.changes import ADDED, FOLDER, REMOVED, SUMMARY, Changes, read_changes
@@ -34,7 +34,7 @@ from lod.vocab import QUERY_PREFIXES
 from lod.web.context import lod_context
 from lod.web.downloads import dump_response
 from lod.web.errors import error_response
-from lod.web.pages import FORMAT_NAMES, number, page_language, readable_time
+from lod.web.pages import FORMAT_NAMES, page_language, readable_time
 from lod.web.paths import local_path
 from lod.web.rdf_response import PAGE, graph_response, rdf_or_page
 
@@ -154,7 +154,7 @@ def _as_json(release: Release, served: str) -> dict[str, Any]:
     return {
         "release": manifest.release_id, "created": manifest.created, "previous": manifest.previous,
         "current": manifest.release_id == served, "triples": manifest.triples,
-        "changes": json.loads(recorded.to_json()) if recorded else None,
+        "changes": recorded.as_json() if recorded else None,
         "links": {"dumps": {dump.name: f"{url}/dumps/{dump.name}" for dump in manifest.dumps},
                   "added": files[ADDED], "removed": files[REMOVED], "summary": files[SUMMARY]},
     }

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from flask import Response, render_template, request
 
 from lod.formats import SERVED_RDF_FORMATS
+from lod.messages import number
 from lod.query.describe import (
     LABEL_PROPERTIES,
     MembershipRow,
@@ -70,16 +71,6 @@ def page_language() -> str:
     if chosen in LANGUAGES:
         return chosen
     return request.accept_languages.best_match(LANGUAGES, default="de") or "de"
-
-
-def number(value: int, language: str) -> str:
-    """A whole number as people write it: ``80.000.000`` in German, ``80,000,000`` in English.
-
-    >>> number(80000000, "de"), number(1482113, "en")
-    ('80.000.000', '1,482,113')
-    """
-    text = f"{value:,}"
-    return text.replace(",", ".") if language == "de" else text
 
 
 NUMBERS = frozenset(str(XSD[name]) for name in (

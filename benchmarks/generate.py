@@ -1,7 +1,8 @@
 """Deterministic, realistic input data at any scale, written as the CSV files users write.
 
 Scale 1 is the 16 Länder, about 400 districts and 11,000 municipalities with plausible official
-keys, each located in the body above it, municipal IT service providers, associations, and
+keys and centre points (in their Land, a Kreis's municipalities around it), each located in the
+body above it, municipal IT service providers, associations, and
 cooperations of every kind with 2 to 40 members each, with roles, topics, people, posts and
 sources. As in real registers, most details are dense (a membership's start, a cooperation's
 founding date) and some sparse (an end, a homepage, a cooperation that is part of another).
@@ -31,6 +32,14 @@ LAND_NAMES = {1: "Schleswig-Holstein", 2: "Hamburg", 3: "Niedersachsen", 4: "Bre
               13: "Mecklenburg-Vorpommern", 14: "Sachsen", 15: "Sachsen-Anhalt", 16: "Thüringen"}
 LAND_DISTRICTS = {1: 15, 2: 1, 3: 45, 4: 2, 5: 53, 6: 26, 7: 36, 8: 44, 9: 96, 10: 6, 11: 1,
                   12: 18, 13: 8, 14: 13, 15: 14, 16: 23}
+# Where each Land lies, roughly: south, north, west, east in degrees (WGS 84); a box inside its
+# borders more or less, so that generated places fall in the right part of Germany.
+LAND_BOXES = {1: (53.6, 54.8, 8.7, 11.0), 2: (53.45, 53.65, 9.8, 10.2), 3: (51.6, 53.6, 6.9, 11.2),
+              4: (53.05, 53.2, 8.6, 8.95), 5: (50.5, 52.3, 6.1, 9.2), 6: (49.5, 51.6, 8.0, 10.1),
+              7: (49.1, 50.8, 6.3, 8.3), 8: (47.7, 49.7, 7.7, 10.3), 9: (47.6, 50.4, 9.3, 13.6),
+              10: (49.2, 49.6, 6.5, 7.3), 11: (52.38, 52.63, 13.15, 13.7), 12: (51.5, 53.4, 11.6, 14.6),
+              13: (53.2, 54.6, 10.9, 14.2), 14: (50.3, 51.6, 12.0, 14.9), 15: (51.1, 52.9, 10.7, 13.0),
+              16: (50.3, 51.5, 10.0, 12.5)}
 COOPERATION_KINDS = ("cooperation-contract", "partnership-agreement", "zweckverband",
                      "public-law-agreement", "federal-pilot-programme", "working-group", "association",
                      "network", "informal-agreement")
@@ -57,6 +66,9 @@ class Generator:
         self.random = random.Random(seed)
         self.rows: dict[str, list[dict[str, str]]] = {t.collection: [] for t in RECORD_TYPES}
         self.names: set[str] = set()
+        # Coordinates come from a generator of their own: the files are what they were before
+        # there were coordinates, plus the two columns.
+        self.places = random.Random(f"places-{seed}")
 
     def add(self, collection: str, **row: object) -> None:
         self.rows[collection].append({k: _cell(v) for k, v in row.items()})
@@ -79,6 +91,17 @@ class Generator:
                     self.names.add(name)
                     return name
         raise AssertionError("unreachable")
+
+    def point(self, land: int, near: tuple[float, float] | None = None) -> dict[str, str]:
+        """A plausible centre point in ``land``: anywhere in it, or scattered around ``near`` (a
+        district's centre) as the municipalities of a Kreis are."""
+        south, north, west, east = LAND_BOXES[land]
+        if near is None:
+            latitude, longitude = self.places.uniform(south, north), self.places.uniform(west, east)
+        else:
+            latitude = min(max(self.places.gauss(near[0], 0.09), south), north)
+            longitude = min(max(self.places.gauss(near[1], 0.14), west), east)
+        return {"latitude": f"{latitude:.4f}", "longitude": f"{longitude:.4f}"}
 
     def count(self, full: int) -> int:
         return max(1, round(full * self.scale))
@@ -106,14 +129,19 @@ class Generator:
         for land, total in LAND_MUNICIPALITIES.items():
             land_slug = f"land-{land:02d}"
             lands.append(land_slug)
+            south, north, west, east = LAND_BOXES[land]
             self.add("organisations", slug=land_slug, kind="land", name_de=LAND_NAMES[land],
-                     ars=f"{land:02d}", sources=cite())
+                     ars=f"{land:02d}", latitude=f"{(south + north) / 2:.4f}",
+                     longitude=f"{(west + east) / 2:.4f}", sources=cite())
+            centres: dict[str, tuple[float, float]] = {}
             for district_number in range(self.count(LAND_DISTRICTS[land]) if total > 2 else 0):
                 key = f"{land:02d}{district_number + 1:03d}"
                 slug = f"kreis-{key}"
                 districts.append(slug)
+                centre = self.point(land)
+                centres[key] = (float(centre["latitude"]), float(centre["longitude"]))
                 self.add("organisations", slug=slug, kind="district", name_de=f"Landkreis {self.name()}",
-                         kreisschluessel=key, ars=key, located_in=[land_slug], sources=cite())
+                         kreisschluessel=key, ars=key, located_in=[land_slug], sources=cite(), **centre)
             for number in range(self.count(total)):
                 districts_here = max(1, self.count(LAND_DISTRICTS[land]))
                 district = number % districts_here + 1
@@ -125,9 +153,11 @@ class Generator:
                 name = self.name()
                 # A body lies in every body above it (the shapes ask for all of them).
                 above = [f"kreis-{ags[:5]}", land_slug] if total > 2 else [land_slug]
+                # Around the centre of its district (which a small scale may not have generated).
+                near = centres.get(ags[:5]) or ((south + north) / 2, (west + east) / 2)
                 self.add("organisations", slug=slug, kind="municipality", name_de=name, name_en=name,
                          ags=ags[:8], homepage=f"https://www.{slug}.example/", located_in=above,
-                         sources=cite())
+                         sources=cite(), **self.point(land, near))
         providers = []
         for number in range(self.count(300)):
             slug = f"it-dienstleister-{number}"

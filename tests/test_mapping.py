@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, OWL, PROV, RDF, SKOS, TIME, XSD
@@ -90,3 +93,29 @@ def test_every_claim_cites_a_source(graph: Graph) -> None:
 def test_bad_base_iri(minimal: Path, base: str) -> None:
     with pytest.raises(UsageError, match="base IRI"):
         to_graph(read_records(minimal), base_iri=base)
+
+
+@pytest.mark.parametrize(("latitude", "longitude", "written"), [
+    ("51.0493", "13.7381", ("51.0493", "13.7381")),
+    ("51.90", "-8.0", ("51.9", "-8")),       # canonical xsd:decimal, as Oxigraph writes it
+    ("-0.0", "0", ("0", "0")),
+])
+def test_coordinates_are_a_geo_part(minimal: Path, latitude: str, longitude: str,
+                                    written: tuple[str, str]) -> None:
+    dataset = read_records(minimal)
+    located = tuple(replace(o, latitude=Decimal(latitude), longitude=Decimal(longitude))
+                    if o.slug == "dresden" else o for o in dataset.organisations)
+    graph = to_graph(replace(dataset, organisations=located), base_iri=BASE)
+    dresden, geo = iri("organisation/dresden"), iri("organisation/dresden#geo")
+    assert list(graph.objects(dresden, SCHEMA.geo)) == [geo]
+    assert set(graph.predicate_objects(geo)) == {
+        (RDF.type, SCHEMA.GeoCoordinates),
+        (SCHEMA.latitude, Literal(written[0], datatype=XSD.decimal)),
+        (SCHEMA.longitude, Literal(written[1], datatype=XSD.decimal)),
+    }
+    stored = ox.Store()
+    stored.load(graph.serialize(format="nt").encode(), ox.RdfFormat.N_TRIPLES)
+    assert {str(q.object.value) for q in stored.quads_for_pattern(ox.NamedNode(str(geo)), None, None)
+            if isinstance(q.object, ox.Literal)} == set(written)
+    # Without coordinates, nothing: the other organisations have no #geo part.
+    assert (iri("organisation/kgst"), SCHEMA.geo, None) not in graph

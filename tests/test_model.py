@@ -1,14 +1,16 @@
-"""Values of the model: partial dates and their order."""
+"""Values of the model: partial dates and their order, coordinates and their range."""
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from lod import PartialDate
+from lod.records.model import LATITUDE, LONGITUDE, Degrees, Organisation
 
 
 @pytest.mark.parametrize(("text", "earliest", "latest", "precision"), [
@@ -46,3 +48,50 @@ def test_is_before_respects_precision(first: str, second: str, before: bool) -> 
 def test_every_truncation_contains_the_day(day: date, length: int) -> None:
     value = PartialDate.parse(day.isoformat()[:length])
     assert value.earliest <= day <= value.latest
+
+
+# --- coordinates ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("column", "text", "value"), [
+    (LATITUDE, "51.9065", Decimal("51.9065")), (LATITUDE, "-90", Decimal("-90")),
+    (LATITUDE, "90.0", Decimal("90.0")), (LATITUDE, "0", Decimal(0)),
+    (LONGITUDE, "8.3785", Decimal("8.3785")), (LONGITUDE, "-180", Decimal("-180")),
+    (LONGITUDE, "179.999999", Decimal("179.999999")),
+])
+def test_coordinates_in_range_are_read(column: Degrees, text: str, value: Decimal) -> None:
+    assert column.parse(text) == value
+
+
+@pytest.mark.parametrize(("column", "text", "says"), [
+    (LATITUDE, "51,9065", "decimal comma: write 51.9065, with a point"),
+    (LONGITUDE, "-8,5", "decimal comma: write -8.5, with a point"),
+    (LATITUDE, "90.0001", "out of range"),
+    (LONGITUDE, "180.5", "out of range"),
+    (LATITUDE, "-91", "out of range"),
+    (LATITUDE, "51°54'23\"", "degrees, minutes and seconds"),
+    (LONGITUDE, "8.3785 E", "must be"),
+    (LATITUDE, "5.19E1", "must be"),
+    (LATITUDE, "NaN", "must be"),
+])
+def test_coordinates_out_of_range_or_in_another_notation_are_refused(column: Degrees, text: str,
+                                                                     says: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        column.parse(text)
+    assert says in str(caught.value)
+    assert f"from -{column.limit} to {column.limit}" in str(caught.value), "the message says the range"
+
+
+def test_coordinates_go_in_pairs_and_in_range_in_records_made_in_code() -> None:
+    def problems(**point: Decimal) -> list[tuple[str, object, str]]:
+        return list(Organisation(slug="x", kind="municipality", name_de="X", sources=("s",),
+                                 **point).own_problems())  # type: ignore[arg-type]
+
+    assert problems() == []
+    assert problems(latitude=Decimal("51.9"), longitude=Decimal("8.38")) == []
+    [(column, value, message)] = problems(latitude=Decimal("51.9"))
+    assert (column, value) == ("longitude", None) and "when latitude is given" in message
+    [(column, value, message)] = problems(longitude=Decimal("8.38"))
+    assert (column, value) == ("latitude", None) and "when longitude is given" in message
+    [(column, value, message)] = problems(latitude=Decimal("95"), longitude=Decimal("8.38"))
+    assert (column, value) == ("latitude", Decimal("95")) and "out of range" in message

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -224,3 +225,79 @@ def test_the_python_api_checks_as_the_files_do(minimal: Path, record: Record, co
         check_records(dataset)
     found = [p for p in caught.value.problems if p.column == column]
     assert len(found) == 1 and says in found[0].message, [str(p) for p in caught.value.problems]
+
+
+# --- coordinates ---------------------------------------------------------------------------
+
+
+def _with_coordinates(directory: Path, points: dict[str, tuple[str, str]], *, delimiter: str = ",") -> Path:
+    """organisations.csv with the columns latitude and longitude, filled for the slugs in ``points``."""
+    path = directory / "organisations.csv"
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    rows[0][-1:-1] = ["latitude", "longitude"]
+    for row in rows[1:]:
+        row[-1:-1] = points.get(row[0], ("", ""))
+    with path.open("w", encoding="utf-8", newline="") as file:
+        csv.writer(file, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    return path
+
+
+def test_coordinates_are_read_from_csv_json_and_a_workbook(minimal: Path, tmp_path: Path) -> None:
+    from lod.records.workbook import workbook_of
+
+    _with_coordinates(minimal, {"dresden": ("51.0493", "13.7381"), "kgst": ("50.9446", "6.9515")})
+    dataset = read_records(minimal)
+    dresden = next(o for o in dataset.organisations if o.slug == "dresden")
+    assert (dresden.latitude, dresden.longitude) == (Decimal("51.0493"), Decimal("13.7381"))
+    assert next(o for o in dataset.organisations if o.slug == "vitako").latitude is None
+    document = {t: [record_fields(r) for r in getattr(dataset, t)] for t in ("sources", "organisations")}
+    assert document["organisations"][2]["latitude"] == "51.0493"
+    (tmp_path / "data.json").write_text(json.dumps(document), encoding="utf-8")
+    assert read_records(tmp_path / "data.json").organisations == dataset.organisations
+    (tmp_path / "data.xlsx").write_bytes(workbook_of(dataset))
+    assert read_records(tmp_path / "data.xlsx").organisations == dataset.organisations
+
+
+def test_coordinates_a_spreadsheet_typed_as_numbers_are_read(minimal: Path, tmp_path: Path) -> None:
+    import openpyxl
+
+    from lod.records.workbook import workbook_of
+
+    _with_coordinates(minimal, {"dresden": ("51.0493", "13.7381")})
+    book = openpyxl.load_workbook(io.BytesIO(workbook_of(read_records(minimal))))
+    sheet = book["organisations"]
+    header = [cell.value for cell in sheet[1]]
+    for name, number in (("latitude", 51.0493), ("longitude", 13.7381)):
+        sheet.cell(row=4, column=header.index(name) + 1, value=number)
+    book.save(tmp_path / "book.xlsx")
+    dresden = read_records(tmp_path / "book.xlsx").organisations[2]
+    assert (dresden.slug, dresden.latitude, dresden.longitude) == (
+        "dresden", Decimal("51.0493"), Decimal("13.7381"))
+
+
+@pytest.mark.parametrize(("points", "fragments"), [
+    ({"dresden": ("51,0493", "13.7381")},
+     ["organisations.csv:4", "'latitude'", "'51,0493'", "decimal comma: write 51.0493", "from -90 to 90"]),
+    ({"dresden": ("13.7381", "191.0493")},
+     ["organisations.csv:4", "'longitude'", "'191.0493'", "out of range", "from -180 to 180"]),
+    ({"dresden": ("-90.5", "13.7381")}, ["organisations.csv:4", "'latitude'", "out of range", "-90 to 90"]),
+    ({"dresden": ("51\u00b0 3\u2032 N", "13.7381")},
+     ["organisations.csv:4", "'latitude'", "degrees, minutes and seconds"]),
+    ({"dresden": ("51.0493", "")}, ["organisations.csv:4", "'longitude'", "required when latitude is given"]),
+    ({"kgst": ("", "6.9515")}, ["organisations.csv:2", "'latitude'", "required when longitude is given"]),
+])
+def test_bad_coordinates_are_located(minimal: Path, points: dict[str, tuple[str, str]],
+                                     fragments: list[str]) -> None:
+    # Semicolons between the cells, as a German spreadsheet saves them: a decimal comma stays in its cell.
+    _with_coordinates(minimal, points, delimiter=";")
+    problems = problems_of(minimal)
+    assert len(problems) == 1 and all(fragment in problems[0] for fragment in fragments), problems
+
+
+def test_bad_coordinates_are_said_in_german(minimal: Path) -> None:
+    from lod.messages import speaking
+
+    _with_coordinates(minimal, {"dresden": ("51,0493", "13.7381")}, delimiter=";")
+    with speaking("de"):
+        [problem] = problems_of(minimal)
+    assert "Dezimalkomma: 51.0493 mit Punkt schreiben" in problem and "von -90 bis 90" in problem, problem

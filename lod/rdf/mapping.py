@@ -110,7 +110,17 @@ def number_literal(value: Decimal) -> Literal:
     """
     if value == value.to_integral_value():
         return Literal(str(int(value)), datatype=XSD.integer)
-    return Literal(format(value.normalize(), "f"), datatype=XSD.decimal)
+    return decimal_literal(value)
+
+
+def decimal_literal(value: Decimal) -> Literal:
+    """``value`` as an ``xsd:decimal`` in the canonical form of XSD 1.1, as Oxigraph writes it:
+    no trailing zero, no point for a whole number, no sign for zero.
+
+    >>> decimal_literal(Decimal("51.90")), decimal_literal(Decimal("-0.0"))  # doctest: +SKIP
+    (Literal('51.9', datatype=xsd:decimal), Literal('0', datatype=xsd:decimal))
+    """
+    return Literal("0" if value == 0 else format(value.normalize(), "f"), datatype=XSD.decimal)
 
 
 class IriMinter:
@@ -288,6 +298,12 @@ class _Mapper:
                                      (VCARD["country-name"], o.country or "DE")):
                 if value:
                     yield address, predicate, Literal(value)
+        if o.latitude is not None and o.longitude is not None:
+            geo = URIRef(f"{iri}#geo")
+            yield iri, SCHEMA.geo, geo
+            yield geo, RDF.type, SCHEMA.GeoCoordinates
+            yield geo, SCHEMA.latitude, decimal_literal(o.latitude)
+            yield geo, SCHEMA.longitude, decimal_literal(o.longitude)
         if o.parent:
             parent = self.mint("organisation", o.parent)
             yield iri, ORG.subOrganizationOf, parent

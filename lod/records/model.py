@@ -179,6 +179,50 @@ class _Number(ValueType):
         return Decimal(text)
 
 
+class Degrees(ValueType):
+    """An angle in decimal degrees of WGS 84 between ``-limit`` and ``limit``: a latitude (90) or a
+    longitude (180), as the Gemeindeverzeichnis (GV-ISys) gives a municipality's centre point.
+
+    The same notation as a number (``'.'`` before the fraction); a decimal comma, which German
+    spreadsheets and GV-ISys write, or degrees and minutes get a message that says what to write.
+    """
+
+    kind = Decimal
+    _COMMA = re.compile(r"-?\d+,\d+")
+    _SEXAGESIMAL = re.compile("[\u00b0'\u2032\u2033\"]")  # degree, minute and second signs
+
+    def __init__(self, limit: int, example: str) -> None:
+        self.limit = limit
+        self.example = example
+
+    @property
+    def allowed(self) -> str:
+        return tr("a decimal number of degrees (WGS 84) from -{limit} to {limit} with '.' as decimal "
+                  "separator, e.g. {example}", limit=self.limit, example=self.example)
+
+    def parse(self, text: str) -> Decimal:
+        if self._COMMA.fullmatch(text):
+            raise ValueError(tr("has a decimal comma: write {corrected}, with a point; must be {allowed}",
+                                corrected=text.replace(",", "."), allowed=self.allowed))
+        if self._SEXAGESIMAL.search(text):
+            raise ValueError(tr("is in degrees, minutes and seconds: convert it to decimal degrees "
+                                "(degrees + minutes/60 + seconds/3600); must be {allowed}",
+                                allowed=self.allowed))
+        if not _Number._PATTERN.fullmatch(text):
+            raise ValueError(tr("must be {allowed}", allowed=self.allowed))
+        value = Decimal(text)
+        outside = self.outside(value)
+        if outside:
+            raise ValueError(outside)
+        return value
+
+    def outside(self, value: Decimal) -> str | None:
+        """What is wrong with ``value`` if it lies outside the range, else None."""
+        if value.is_finite() and abs(value) <= self.limit:
+            return None
+        return tr("is out of range: must be {allowed}", allowed=self.allowed)
+
+
 _LAND = r"(0[1-9]|1[0-6])"
 KEY_REFERENCE = re.compile(
     rf"ags:{_LAND}\d{{6}}|kreis:{_LAND}\d{{3}}|ars:{_LAND}(\d|\d{{3}}|\d{{7}}|\d{{10}})?")
@@ -204,6 +248,8 @@ ARS = _Pattern(_LAND + r"(\d|\d{3}|\d{7}|\d{10})?",
                           "Land (05), Regierungsbezirk (053), Kreis (05358), Gemeindeverband (053580008) "
                           "or Gemeinde (053580008008)"))
 WIKIDATA = _Pattern(r"Q[1-9]\d*", lambda: tr("a Wikidata item: Q and digits, e.g. Q1731"))
+LATITUDE = Degrees(90, "51.9065")
+LONGITUDE = Degrees(180, "8.3785")
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +377,10 @@ class Organisation(Claim):
     postal_code: str | None = column()
     locality: str | None = column()
     country: str | None = column(COUNTRY)
+    latitude: Decimal | None = column(LATITUDE)
+    longitude: Decimal | None = column(LONGITUDE)
+    """Where it lies, in degrees of WGS 84: a municipality's centre point, an office's site.
+    Both or neither."""
     parent: str | None = column(Ref("organisation"))
     located_in: tuple[str, ...] = column(Ref("organisation"), many=True)
     """The territorial bodies whose area holds this one's: Gemeindeverband, Kreis,
@@ -370,6 +420,19 @@ class Organisation(Claim):
                 kinds=", ".join(TERRITORIAL_LEVELS), kind=self.kind)
         if self.slug in self.located_in:
             yield "located_in", self.slug, tr("must not be the organisation itself")
+        yield from _point(self.latitude, self.longitude)
+
+
+def _point(latitude: Decimal | None, longitude: Decimal | None) -> Iterator[tuple[str, object, str]]:
+    """A point has both coordinates or none, each in its range (the range is checked here again
+    for a record made in code, whose values were never parsed)."""
+    axes = (("latitude", latitude, LATITUDE), ("longitude", longitude, LONGITUDE))
+    for (name, value, degrees), (other_name, other, _) in zip(axes, reversed(axes), strict=True):
+        if value is None and other is not None:
+            yield name, None, tr("is required when {other_column} is given: a point has a latitude and "
+                                 "a longitude, or neither", other_column=other_name)
+        elif isinstance(value, Decimal) and (outside := degrees.outside(value)):
+            yield name, value, outside
 
 
 @dataclass(frozen=True, kw_only=True)

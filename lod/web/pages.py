@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 
 from flask import Response, render_template, request
+from markupsafe import Markup
 
 from lod.formats import SERVED_RDF_FORMATS
 from lod.messages import number
@@ -13,13 +14,18 @@ from lod.query.describe import (
     LABEL_PROPERTIES,
     MembershipRow,
     ResourceView,
+    Select,
     ShownStatement,
     ShownTerm,
     describe,
 )
+from lod.query.network import network
+from lod.query.places import member_places
 from lod.vocab import DCTERMS, SCHEMA, SKOS, XSD
 from lod.web.context import lod_context
+from lod.web.maps import member_map
 from lod.web.paths import local_path
+from lod.web.pictures import network_picture
 
 LANGUAGES = ("de", "en")
 
@@ -35,7 +41,8 @@ TEXT = {
         "sources": "Quellen", "formats": "Maschinenlesbar",
         "formats_intro": "Diese Beschreibung gibt es auch als RDF:", "iri": "IRI",
         "since": "seit", "until": "bis", "as_of": "Stand", "parts": "Weitere Angaben",
-        "language": "Sprache",
+        "language": "Sprache", "network": "Wer mit wem zusammenarbeitet",
+        "map": "Wo die Mitglieder liegen",
     },
     "en": {
         "types": "Type", "properties": "Properties",
@@ -48,7 +55,8 @@ TEXT = {
         "sources": "Sources", "formats": "Machine-readable",
         "formats_intro": "This description is also available as RDF:", "iri": "IRI",
         "since": "since", "until": "until", "as_of": "as of", "parts": "Further details",
-        "language": "Language",
+        "language": "Language", "network": "Who cooperates with whom",
+        "map": "Where the members are",
     },
 }
 """The words of the page around the data, by page language."""
@@ -153,7 +161,7 @@ def resource_page(iri: str, *, path: str) -> Response:
             return None
         if term.value.startswith(iri + "#"):
             return None  # a part of this resource is shown where it is referred to
-        return local_path(term.value) or (term.value if term.value.startswith(("http:", "https:")) else None)
+        return _link(term.value)
 
     def iri_text(value: str) -> str:
         """An IRI without a label: one of ours by its last part, another as it is, less its scheme."""
@@ -174,8 +182,33 @@ def resource_page(iri: str, *, path: str) -> Response:
         memberships=_sorted_rows(view.memberships, language),
         path=path, alternates=[(FORMAT_NAMES.get(f.label, f.label), f.media_type,
                                 f"/doc/{path}{f.extension}") for f in SERVED_RDF_FORMATS],
+        picture=_picture(view, context.select, language),
+        places_map=_map(view, context.select, language),
         settings=context.settings)
     return Response(html, content_type="text/html; charset=utf-8")
+
+
+def _link(iri: str) -> str | None:
+    """Where a page links to for an IRI: its page here, else the IRI itself when it is on the web."""
+    return local_path(iri) or (iri if iri.startswith(("http:", "https:")) else None)
+
+
+def _picture(view: ResourceView, select: Select, language: str) -> Markup:
+    """Who cooperates with whom around the resource; asked for only when it has memberships
+    other than people's in posts, so the page of a person or a topic costs no query more."""
+    if not any(row.post is None for row in (*view.members, *view.memberships)):
+        return Markup("")
+    return network_picture(network(select, view.iri), language=language, link=_link,
+                           all_members="#h-members", all_groups="#h-memberships")
+
+
+def _map(view: ResourceView, select: Select, language: str) -> Markup:
+    """Where the resource's members lie, if any has coordinates; asked for only when it has
+    members other than people in posts."""
+    if not any(row.post is None for row in view.members):
+        return Markup("")
+    return member_map(member_places(select, view.iri), name=_title(view, language), iri=view.iri,
+                      language=language, link=_link)
 
 
 def _title(view: ResourceView, language: str) -> tuple[str, str]:

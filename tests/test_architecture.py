@@ -1,6 +1,6 @@
 """The layout shows the flow, and the import rules of docs/architecture.md hold for every module.
 
-    records -> rdf -> validation -> release -> sparql -> query -> remote -> web / cli
+    records -> rdf -> validation -> browse -> release -> sparql -> query -> remote -> web / cli
 
 A module may import from its own layer and the layers before it, never after; a few third-party
 packages belong to one place each. Every module is found by walking the package, none listed by
@@ -19,7 +19,8 @@ import pytest
 
 import lod
 
-LAYERS = ("core", "records", "rdf", "validation", "release", "sparql", "query", "remote", "web", "cli")
+LAYERS = ("core", "records", "rdf", "validation", "browse", "release", "sparql", "query", "remote", "web",
+          "cli")
 """In the order of the flow; ``core`` is the top-level modules (errors, vocab, settings, …)."""
 
 OWNERS = {

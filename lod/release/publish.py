@@ -32,6 +32,7 @@ from typing import IO, Any, cast
 import pyoxigraph as ox
 from rdflib import Graph
 
+from lod.browse.index import build_index
 from lod.errors import LodError
 from lod.formats import RdfFormat
 from lod.messages import tr, tr_n
@@ -154,6 +155,7 @@ def build_release(inputs: Path | Sequence[Path], *, settings: Settings, allow_wa
                 "dumps": [partial_call(_write_dump, spec, dumps_dir, stem) for spec in DUMPS],
                 "statistics": [partial_call(_statistics, base_iri=settings.base_iri)],
                 "plan statistics": [plan_statistics.count],
+                "browse index": [partial_call(build_index, directory=partial)],
                 "validation": [] if compiled is None else [
                     partial_call(validate_store_part, compiled=compiled, part=part) for part in parts],
                 "reference": [] if checks.reference is None else [

@@ -11,6 +11,7 @@ from lod.messages import number
 from lod.query.runners import LocalQueries
 from lod.release.metadata import DEFAULT_DESCRIPTION, DEFAULT_TITLE
 from lod.vocab import XSD
+from lod.web.browse import overview
 from lod.web.context import lod_context
 from lod.web.pages import FORMAT_NAMES, page_language, readable_date
 from lod.web.rdf_response import PAGE, graph_response, rdf_or_page
@@ -82,7 +83,8 @@ def healthz() -> Response:
 def home() -> Response:
     context = lod_context()
     release = context.releases.get()
-    # The page is German (with English beside it), so its numbers are written the German way.
+    language = page_language()
     html = render_template("home.html", manifest=release.manifest, settings=context.settings,
-                           number=lambda value: number(value, "de"))
+                           language=language, overview=overview(language),
+                           number=lambda value: number(value, language))
     return Response(html, content_type="text/html; charset=utf-8")

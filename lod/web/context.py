@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 from rdflib import Graph
 
+from lod.browse.lists import BrowseIndex
 from lod.errors import LodError
 from lod.query.cache import ResultCache, request_key
 from lod.query.evaluate import QueryOutcome, QueryRequest
@@ -49,6 +50,7 @@ class LodContext:
         self.queries = queries
         self._metadata: tuple[str, Metadata] | None = None
         self._stored: tuple[str, dict[str, StoredQuery]] | None = None
+        self._browse: tuple[str, BrowseIndex] | None = None
 
         self.results = ResultCache(max_bytes=settings.result_cache_mb * 1024 * 1024)
 
@@ -106,6 +108,14 @@ class LodContext:
             own = release.path / "queries"
             queries = [*bundled_queries(), *(read_stored_queries(own) if own.is_dir() else ())]
             cached = self._stored = (release.manifest.release_id, {q.name: q for q in queries})
+        return cached[1]
+
+    def browse_index(self) -> BrowseIndex:
+        """The lists and search index of the current release (opened once per release)."""
+        release = self.releases.get()
+        cached = self._browse
+        if cached is None or cached[0] != release.manifest.release_id:
+            cached = self._browse = (release.manifest.release_id, BrowseIndex(release.path))
         return cached[1]
 
     def metadata(self) -> Metadata:

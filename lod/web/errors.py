@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from lod.errors import LodError
 from lod.negotiation import negotiate
 from lod.query.executor import Overloaded
+from lod.web.pages import page_language
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,9 @@ def error_response(status: int, message: str, *, headers: dict[str, str] | None 
     shapes = ["text/plain", "application/json", "text/html"]
     wanted = negotiate(request.headers.get("Accept"), [default, *(s for s in shapes if s != default)])
     if wanted == "text/html":
-        html = render_template("error.html", status=status, reason=reason, message=message)
+        language = page_language()
+        html = render_template("error.html", status=status, reason=reason, language=language,
+                               message=_PAGE_MESSAGES.get(message, {}).get(language, message))
         response = Response(html, status, content_type="text/html; charset=utf-8")
     elif wanted == "application/json":
         body = json.dumps({"status": status, "error": reason, "message": message}, ensure_ascii=False)
@@ -46,6 +49,9 @@ _MESSAGES = {
     405: "Diese Adresse nimmt diese Methode nicht an (siehe Allow). / This address does not take "
          "this method (see Allow).",
 }
+"""Said in both languages to clients; a page says the half in its language."""
+_PAGE_MESSAGES = {both: dict(zip(("de", "en"), both.split(" / "), strict=True))
+                  for both in _MESSAGES.values()}
 
 
 def register(app: Flask) -> None:

@@ -444,10 +444,17 @@ def test_the_vocabularies_prefixes_are_predeclared(client: FlaskClient) -> None:
     assert unknown.status_code == 400 and "the prefix 'xyz:' is not declared" in unknown.text
 
 
-def test_a_missing_page_is_explained_in_german_and_english(client: FlaskClient) -> None:
-    page = client.get("/nowhere", headers={"Accept": "text/html"}).get_data(as_text=True)
-    assert "Unter dieser Adresse gibt es nichts. / Nothing is published at this address." in page
-    assert "The requested URL was not found on the server" not in page
+def test_a_missing_page_is_explained_in_the_readers_language(client: FlaskClient) -> None:
+    german = client.get("/nowhere", headers={"Accept": "text/html", "Accept-Language": "de"})
+    german = german.get_data(as_text=True)
+    assert "Unter dieser Adresse gibt es nichts." in german and "Nothing is published" not in german
+    assert '<html lang="de">' in german and ">Startseite</a>" in german
+    english = client.get("/nowhere?lang=en", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "Nothing is published at this address." in english and "Unter dieser" not in english
+    assert '<html lang="en">' in english and ">Home page</a>" in english
+    assert "The requested URL was not found on the server" not in german + english
+    plain = client.get("/nowhere", headers={"Accept": "text/plain"}).get_data(as_text=True)
+    assert "Unter dieser Adresse gibt es nichts. / Nothing is published at this address." in plain
 
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -467,3 +474,12 @@ def test_a_browser_gets_the_dataset_as_a_page_and_rdf_clients_get_rdf(client: Fl
     assert client.get(path).mimetype == "text/turtle"
     linked = client.get(f"{path}?format=jsonld", headers={"Accept": BROWSER})
     assert linked.mimetype == "application/ld+json" and json.loads(linked.data)
+
+
+def test_head_of_a_query_answers_as_its_get_without_a_body(client: FlaskClient) -> None:
+    headers = {"Accept": "application/sparql-results+json"}
+    got = client.get("/sparql", query_string={"query": COUNT}, headers=headers)
+    head = client.head("/sparql", query_string={"query": COUNT}, headers=headers)
+    assert head.status_code == got.status_code == 200 and head.data == b""
+    assert head.headers["Content-Type"] == got.headers["Content-Type"]
+    assert head.headers["ETag"] == got.headers["ETag"]

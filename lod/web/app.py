@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 from collections.abc import Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, abort, request
@@ -15,18 +15,34 @@ from lod.query.runners import QueryRunner
 from lod.release.layout import CurrentRelease, Release
 from lod.remote.runner import query_runner
 from lod.settings import Settings
-from lod.web import api, catalog, downloads, errors, history, linked_data, sparql
+from lod.web import api, browse, catalog, downloads, errors, history, linked_data, sparql
 from lod.web.context import LodContext
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
+
+def content_security_policy(*, style_elements: Iterable[str] = (),
+                            style_attributes: Iterable[str] = ()) -> str:
+    """The Content-Security-Policy of the responses: scripts, styles, images and requests from this
+    origin only, nothing inline. A page may allow exactly the ``<style>`` elements and the
+    ``style`` attributes whose hashes (``sha256-…``) it names, and no others.
+
+    >>> content_security_policy(style_attributes=["sha256-abc="]).split("; ")[1:3]
+    ["style-src 'self'", "style-src-attr 'unsafe-hashes' 'sha256-abc='"]
+    """
+    directives = ["default-src 'self'", " ".join(["style-src 'self'", *(f"'{h}'" for h in style_elements)])]
+    if attributes := [f"'{h}'" for h in style_attributes]:
+        directives.append(" ".join(["style-src-attr 'unsafe-hashes'", *attributes]))
+    directives += ["img-src 'self' data:", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"]
+    return "; ".join(directives)
+
+
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "Content-Security-Policy": content_security_policy(),
 }
 CORS_HEADERS = {
     # Open data: any origin may read it, which is what browser-based federation needs.
@@ -57,12 +73,15 @@ def create_app(settings: Settings | None = None, release: Release | None = None,
         MAX_CONTENT_LENGTH=body_limit,
         MAX_FORM_MEMORY_SIZE=body_limit,
         JSON_AS_ASCII=False,
+        # The query page's editor adds a few fixed styles inline; that page allows exactly those.
+        QUERY_PAGE_CSP=content_security_policy(style_elements=sparql.EDITOR_STYLE_ELEMENTS,
+                                               style_attributes=sparql.EDITOR_STYLE_ATTRIBUTES),
     )
     app.extensions["lod"] = LodContext(settings, CurrentRelease(settings.release_dir, fixed=release),
                                        queries or query_runner(settings))
     errors.register(app)
     for blueprint in (sparql.blueprint, linked_data.blueprint, downloads.blueprint, catalog.blueprint,
-                      api.blueprint, history.blueprint):
+                      api.blueprint, history.blueprint, browse.blueprint):
         app.register_blueprint(blueprint)
 
     app.wsgi_app = CommonHeaders(app.wsgi_app)  # type: ignore[method-assign]
@@ -72,24 +91,57 @@ def create_app(settings: Settings | None = None, release: Release | None = None,
 _HERE = Path(__file__).parent
 
 
+STATIC_TYPES = {
+    ".css": "text/css", ".js": "text/javascript", ".json": "application/json", ".svg": "image/svg+xml",
+    ".png": "image/png", ".woff2": "font/woff2", ".txt": "text/plain", ".md": "text/markdown",
+}
+"""Media types of the static files by extension, fixed here rather than guessed from the
+machine's tables, where ``.js`` may be ``text/plain`` (Windows): a browser told ``nosniff`` refuses
+to run that. Other extensions are guessed."""
+
+
+def static_files(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder``, subfolders included, by its path relative to it (``a/b.js``).
+
+    Requests are answered from this table only, so no request path can reach a file outside it
+    (``..``, encoded or not, names nothing in it). Hidden files and folders are left out."""
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*"))
+            if path.is_file() and not any(part.startswith(".") or part == "__pycache__"
+                                          for part in path.relative_to(folder).parts)}
+
+
 def _hold_in_memory(app: Flask) -> None:
     """Templates and static files are read once, as the app is made: a running server keeps
     working when its package files are replaced under it (``pip install`` of another version)."""
     templates = {p.name: p.read_text(encoding="utf-8") for p in (_HERE / "templates").glob("*.html")}
     app.jinja_loader = DictLoader(templates)
-    files = {p.name: p.read_bytes() for p in (_HERE / "static").iterdir() if p.is_file()}
+    files = static_files(_HERE / "static")
+    versions = {name: hashlib.sha256(body).hexdigest()[:32] for name, body in files.items()}
 
     def static(filename: str) -> Response:
         body = files.get(filename)
         if body is None:
             abort(404)
-        response = Response(body, mimetype=mimetypes.guess_type(filename)[0] or "application/octet-stream")
-        response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+        media_type = (STATIC_TYPES.get(PurePosixPath(filename).suffix) or mimetypes.guess_type(filename)[0]
+                      or "application/octet-stream")
+        response = Response(body, mimetype=media_type)
+        response.set_etag(versions[filename])
         response.cache_control.public = True
-        response.cache_control.max_age = 3600
+        if request.args.get("v") == versions[filename]:
+            response.cache_control.max_age = 365 * 24 * 3600  # this URL names these bytes only
+            response.cache_control.immutable = True
+        else:
+            response.cache_control.max_age = 3600
         response.make_conditional(request)
         return response
 
+    def with_version(endpoint: str, values: dict[str, Any]) -> None:
+        """Pages link a static file by its content (``?v=``), so a new version is fetched at once
+        and an unchanged one is never asked for again."""
+        if endpoint == "static" and values.get("filename") in versions:
+            values.setdefault("v", versions[values["filename"]])
+
+    app.url_defaults(with_version)
     app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=static)
 
 

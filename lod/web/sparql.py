@@ -3,17 +3,24 @@ query page for people.
 
 Protocol: https://www.w3.org/TR/sparql11-protocol/ — §2.1.1 query via GET, §2.1.2 via URL-encoded
 POST, §2.1.3 via POST ``application/sparql-query``; §2.1.4 the dataset parameters.
+
+The query page is a plain form; where JavaScript runs, ``static/query-editor.js`` puts the vendored
+YASGUI editor in its place, configured from ``/sparql/editor.json`` (see docs/architecture.md).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from werkzeug.http import quote_etag
 
 from lod.formats import SERVED_RDF_FORMATS, ResultFormat, content_type
@@ -22,6 +29,7 @@ from lod.query.evaluate import QueryOutcome, QueryRequest
 from lod.query.prepare import READ_ONLY, QueryInvalid, QueryRefused
 from lod.query.results import Solutions
 from lod.query.stored import bundled_queries
+from lod.release.vocabulary import ontology_vocabulary, void_vocabulary
 from lod.vocab import QUERY_PREFIXES
 from lod.web.context import lod_context
 from lod.web.errors import error_response
@@ -36,7 +44,7 @@ def endpoint() -> Response:
     if method == "OPTIONS":
         return Response(status=204)
     context = lod_context()
-    if method == "GET":
+    if method in ("GET", "HEAD"):  # Flask answers HEAD with the GET's headers and no body
         values = request.args
         queries = values.getlist("query")
         if "update" in values:
@@ -143,21 +151,69 @@ def _description() -> Response:
     return graph_response(lod_context().metadata().service, chosen)
 
 
+EDITOR_STYLE_ELEMENTS = ("sha256-zCK2EVMoPc04mRF/g5CotUvxbJPWS+8V0b+s9ptqQIk=",
+                         "sha256-c0O6TmFAkgpNbHxKAa1BrveWHHopjEtC47i0PzMudxg=")
+"""The two ``<style>`` elements YASGUI's result table adds (its column-resizer: the rules of the
+column grips; the cursor while a column is dragged)."""
+EDITOR_STYLE_ATTRIBUTES = ("sha256-EntWS0hFrz2vH7susM+dPUxvHlL6sBswmM8K80E5oUk=",)
+"""The one ``style`` attribute YASQE writes (``text-decoration:underline``, in the tooltip of a
+syntax error). The query page's Content-Security-Policy allows these by their hashes and nothing
+else inline (docs/architecture.md); ``tests/test_editor.py`` computes them from the vendored
+``yasgui.min.js``, so a YASGUI that brings other inline styles fails there first."""
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A bundled stored query as the query page offers it, its example values put in."""
+
+    name: str
+    summary: Mapping[str, str]
+    query: str
+
+    @property
+    def title(self) -> str:
+        return f"{self.summary.get('de', '')} / {self.summary.get('en', '')}"
+
+
 @functools.cache
-def _examples() -> list[tuple[str, str]]:
-    """The bundled stored queries, each with its examples put in, as (title, query)."""
-    return [(f"{q.summary.get('de', '')} / {q.summary.get('en', '')}", q.example())
-            for q in bundled_queries()]
+def _examples() -> tuple[Example, ...]:
+    return tuple(Example(name=q.name, summary=dict(q.summary), query=q.example()) for q in bundled_queries())
 
 
 def _query_page(query: str = "", table: dict[str, Any] | None = None, error: str | None = None,
                 status: int = 200) -> Response:
     examples = _examples()
-    html = render_template("query.html", examples=examples, query=query or examples[0][1],
+    html = render_template("query.html", examples=examples, query=query or examples[0].query,
                            prefixes=QUERY_PREFIXES,
                            table=table, error=error)
     response = Response(html, status, content_type="text/html; charset=utf-8")
     response.headers["Vary"] = "Accept"
+    response.headers["Content-Security-Policy"] = current_app.config["QUERY_PAGE_CSP"]
+    return response
+
+
+# --- the query editor's configuration ------------------------------------------------------------
+
+
+@blueprint.route("/sparql/editor.json")
+def editor_config() -> Response:
+    """What the query editor needs, all from this server (it asks no other): the endpoint, the
+    predeclared prefixes, the classes and properties to complete (the release's VoID and the
+    ontology), and the examples, one tab each."""
+    vocabulary = void_vocabulary(lod_context().metadata().void) | ontology_vocabulary()
+    config = {
+        "endpoint": url_for("sparql.endpoint"),
+        "prefixes": QUERY_PREFIXES,
+        "classes": vocabulary.classes,
+        "properties": vocabulary.properties,
+        "examples": [{"name": e.name, "title": dict(e.summary), "query": e.query} for e in _examples()],
+    }
+    body = json.dumps(config, ensure_ascii=False, separators=(",", ":")).encode()
+    response = Response(body, content_type="application/json")
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    response.cache_control.public = True
+    response.cache_control.no_cache = True  # a new release brings other terms: revalidate (cheap)
+    response.make_conditional(request)
     return response
 
 

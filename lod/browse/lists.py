@@ -20,6 +20,8 @@ from lod.browse.index import ALL, FACETS, INDEX_FILE, ORDERS, VERSION
 from lod.errors import LodError
 
 LISTS = tuple(FACETS)
+COUNTS_KEPT = 512
+"""Facet counts kept per process (of as many filtered lists); all are dropped when it is full."""
 SORTS = ("name", "newest", "oldest", "largest")
 """The orders a person can choose; ``name`` is the page language's."""
 
@@ -80,7 +82,7 @@ class ListPage:
 class BrowseIndex:
     """One release's index, opened read-only; bitmaps are read on first use and kept."""
 
-    def __init__(self, release_path: Path) -> None:
+    def __init__(self, release_path: Path, *, counts_kept: int = COUNTS_KEPT) -> None:
         path = release_path / INDEX_FILE
         if not path.is_file():
             raise IndexMissing(f"Release {release_path.name} hat keinen Index für Listen und Suche; "
@@ -100,6 +102,9 @@ class BrowseIndex:
         self._lock = threading.Lock()
         self._masks: dict[tuple[str, str], dict[tuple[str, str], int]] = {}
         self._labels: dict[str, tuple[str, str]] | None = None
+        self._counts_kept = counts_kept
+        self._counts: dict[tuple[object, ...], tuple[Facet, ...]] = {}
+        """Facet counts by list, words and filters: the same for every order and page of them."""
 
     def close(self) -> None:
         self._connection.close()
@@ -130,6 +135,22 @@ class BrowseIndex:
         ordering = _ordering(request.sort, language)
         masks = self.masks(request.list, ordering)
         words, chosen = self._selection(request, ordering)
+        key = (request.list, request.words.strip(),
+               tuple(sorted((f, tuple(sorted(v))) for f, v in request.filters.items() if f in chosen)))
+        facets = self._counts.get(key)
+        if facets is None:
+            facets = self._facets(request, masks, words, chosen)
+            if len(self._counts) >= self._counts_kept:
+                self._counts.clear()
+            if self._counts_kept:
+                self._counts[key] = facets
+        selected = _all_of(words, chosen.values())
+        places = _places(selected, (request.page - 1) * request.size, request.size)
+        return ListPage(request, selected.bit_count(), self._fetch(request.list, ordering, places), facets)
+
+    def _facets(self, request: ListRequest, masks: dict[tuple[str, str], int], words: int,
+                chosen: dict[str, int]) -> tuple[Facet, ...]:
+        """Each facet's values with their counts among the records the other facets let through."""
         facets = []
         for facet in FACETS[request.list]:
             others = words
@@ -142,10 +163,7 @@ class BrowseIndex:
             values = [v for v in values if v.count or v.chosen]
             values.sort(key=(lambda v: v.value) if facet == "year" else (lambda v: (-v.count, v.value)))
             facets.append(Facet(facet, tuple(values)))
-        selected = _all_of(words, chosen.values())
-        places = _places(selected, (request.page - 1) * request.size, request.size)
-        return ListPage(request, selected.bit_count(), self._fetch(request.list, ordering, places),
-                        tuple(facets))
+        return tuple(facets)
 
     def all_rows(self, request: ListRequest, *, language: str) -> Iterator[Row]:
         """Every row the request's filters let through, in its order (for a download)."""

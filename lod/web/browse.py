@@ -72,7 +72,7 @@ TEXT: dict[str, dict[str, Any]] = {
         "pages": "Seiten", "download": "Diese Liste herunterladen", "results": "Ergebnis",
         "search": "Suche", "search_intro": "Nach Namen, Abkürzungen, anderen Namen und amtlichen "
                   "Schlüsseln (AGS, ARS); Umlaute dürfen fehlen oder umschrieben sein.",
-        "search_for": "Suche nach {query}", "in_list": "Liste",
+        "search_for": "Suche nach {query}",
         "charts": {"land": "Kooperationen je Land (nach den Ländern ihrer Mitglieder)",
                    "topic": "Kooperationen je Thema", "year": "Kooperationen nach dem Jahr ihres Beginns"},
         "more_in": "Alle {count} Treffer unter {list}",
@@ -102,7 +102,7 @@ TEXT: dict[str, dict[str, Any]] = {
         "pages": "Pages", "download": "Download this list", "results": "Results",
         "search": "Search", "search_intro": "By name, abbreviation, other names and official keys "
                   "(AGS, ARS); umlauts may be left out or spelled out.",
-        "search_for": "Search for {query}", "in_list": "List",
+        "search_for": "Search for {query}",
         "charts": {"land": "Cooperations per Land (by the Länder of their members)",
                    "topic": "Cooperations per topic", "year": "Cooperations by the year they began"},
         "more_in": "All {count} hits in {list}",

@@ -359,5 +359,10 @@ def test_without_javascript_the_form_stays(tmp_path: Path, server: str) -> None:
         query.clear()
         query.send_keys("SELECT ?c WHERE { ?c a org:OrganizationalCollaboration }")
         reader.find_element(By.CSS_SELECTOR, "#query-form button[type=submit]").click()
+        from selenium.webdriver.support import expected_conditions as seen
+        from selenium.webdriver.support.ui import WebDriverWait
+        # The click starts loading the page of results: wait for its table, not for the old page.
+        WebDriverWait(reader, 20).until(seen.presence_of_element_located(
+            (By.CSS_SELECTOR, "#query-form table tbody td")))
         cells = [td.text for td in reader.find_elements(By.CSS_SELECTOR, "#query-form table tbody td")]
         assert any("cooperation/oss" in text for text in cells), cells

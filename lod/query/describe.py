@@ -387,24 +387,35 @@ def _memberships(select: Select, ref: str) -> tuple[list[MembershipRow], list[Me
         membership = found.get(key)
         if membership is None:
             membership = found[key] = MembershipRow(
-                key[1], ShownTerm.of(row["party"]), [],
-                Period(*(ShownTerm.of(row[name]) if name in row else None
-                         for name in ("start", "end", "asOf"))),
+                key[1], ShownTerm.of(row["party"]), [], period_of(row),
                 ShownTerm.of(row["post"]) if "post" in row else None)
         membership.party.labels.add(row.get("pl"))
         if membership.post:
             membership.post.labels.add(row.get("postl"))
-        if "role" in row:
-            role = roles.get((*key, row["role"]["value"]))
-            if role is None:
-                role = roles[(*key, row["role"]["value"])] = ShownTerm.of(row["role"])
-                membership.roles.append(role)
-            role.labels.add(row.get("rl"))
+        add_role(row, key, roles, membership.roles)
     members = [m for (side, _), m in found.items() if side == "members"]
     memberships = [m for (side, _), m in found.items() if side == "of"]
     for side in (members, memberships):
         side.sort(key=lambda m: (m.party.labels.best("de") or m.party.value).casefold())
     return members, memberships
+
+
+def period_of(row: Binding) -> Period:
+    """A membership's period from a row binding ``?start``, ``?end`` and ``?asOf`` (or not)."""
+    return Period(*(ShownTerm.of(row[name]) if name in row else None for name in ("start", "end", "asOf")))
+
+
+def add_role(row: Binding, key: tuple[str, str], roles: dict[tuple[str, str, str], ShownTerm],
+             into: list[ShownTerm]) -> None:
+    """The row's ``?role`` (labelled ``?rl``) added to ``into`` once per membership ``key``; a
+    label in another language of a role seen before added to its labels."""
+    if "role" not in row:
+        return
+    role = roles.get((*key, row["role"]["value"]))
+    if role is None:
+        role = roles[(*key, row["role"]["value"])] = ShownTerm.of(row["role"])
+        into.append(role)
+    role.labels.add(row.get("rl"))
 
 
 def _group(rows: Iterable[Binding], *, value: str) -> list[ShownStatement]:

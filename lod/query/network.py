@@ -25,7 +25,9 @@ from lod.query.describe import (
     Period,
     Select,
     ShownTerm,
+    add_role,
     iri_ref,
+    period_of,
     string_literal,
 )
 from lod.vocab import IKZ, ORG, TIME
@@ -203,15 +205,8 @@ def _sides(rows: Iterable[Binding]) -> dict[str, Members]:
         if tie is None:
             party = Party(row["party"]["value"], cooperation=_true(row.get("coop")),
                           blank=row["party"]["type"] == "bnode")
-            tie = ties[key] = Tie(key[1], party,
-                                  period=Period(*(ShownTerm.of(row[name]) if name in row else None
-                                                  for name in ("start", "end", "asOf"))))
+            tie = ties[key] = Tie(key[1], party, period=period_of(row))
             members.shown.append(tie)
         tie.party.labels.add(row.get("pl"))
-        if "role" in row:
-            role = roles.get((*key, row["role"]["value"]))
-            if role is None:
-                role = roles[(*key, row["role"]["value"])] = ShownTerm.of(row["role"])
-                tie.roles.append(role)
-            role.labels.add(row.get("rl"))
+        add_role(row, key, roles, tie.roles)
     return sides

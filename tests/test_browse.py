@@ -7,8 +7,6 @@ SPARQL query over the same store, written independently of the index's code.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -18,13 +16,10 @@ from lod.browse.folding import sort_key, transliterated, without_marks
 from lod.browse.index import FACETS, ORDERS, build_index
 from lod.browse.lists import SORTS, BrowseIndex, IndexMissing, ListRequest
 from lod.browse.search import count, search
-from lod.rdf.inputs import load_rdf_files
-from lod.rdf.mapping import triples
-from lod.rdf.store import to_oxigraph
-from lod.records.sources import read_records
 from lod.vocab import QUERY_PREFIXES
 
-ROOT = Path(__file__).resolve().parent.parent
+from .generated import generated_data, store_of
+
 PREFIXES = "".join(f"PREFIX {name}: <{namespace}>\n" for name, namespace in QUERY_PREFIXES.items())
 COOPERATIONS = "?c a org:OrganizationalCollaboration . FILTER NOT EXISTS { ?c a org:Organization }"
 KEY = "(ikz:ags|ikz:ars|ikz:kreisschluessel)"
@@ -37,13 +32,7 @@ LAND_OF_ORGANISATION = f"""
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[ox.Store, BrowseIndex]:
     folder = tmp_path_factory.mktemp("browse")
-    data = folder / "data"
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--scale", "0.02",
-                    "--out", str(data)], check=True, capture_output=True)
-    store = ox.Store()
-    store.bulk_extend(ox.Quad(*(to_oxigraph(term) for term in triple), ox.DefaultGraph())
-                      for triple in triples(read_records(data)))
-    load_rdf_files(store, sorted((ROOT / "ontology").glob("*.ttl")))
+    store = store_of(generated_data(folder / "data", scale=0.02))
     build_index(store, folder)
     return store, BrowseIndex(folder)
 

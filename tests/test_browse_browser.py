@@ -5,8 +5,6 @@ English, as wide as a desktop and as narrow as a phone, for a person to look at.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -16,9 +14,9 @@ from lod.release.publish import build_release
 from lod.settings import Settings
 
 from .conftest import ServerFactory
+from .generated import generated_data
 from .test_browser import CHROMEDRIVER, browser, chromium, screenshots_folder
 
-ROOT = Path(__file__).resolve().parent.parent
 MUNICIPALITY = "https://w3id.org/lod-ikz/def/organisation-kind/municipality"
 
 pytestmark = pytest.mark.skipif(not CHROMEDRIVER.exists(), reason=f"{CHROMEDRIVER} is not installed")
@@ -27,9 +25,8 @@ pytestmark = pytest.mark.skipif(not CHROMEDRIVER.exists(), reason=f"{CHROMEDRIVE
 @pytest.fixture(scope="module")
 def server(lod_server: ServerFactory, tmp_path_factory: pytest.TempPathFactory) -> str:
     folder = tmp_path_factory.mktemp("generated")
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--scale", "0.02",
-                    "--out", str(folder / "data")], check=True, capture_output=True)
-    build_release(folder / "data", settings=Settings(release_dir=folder / "release"), allow_warnings=True)
+    data = generated_data(folder / "data", scale=0.02)
+    build_release(data, settings=Settings(release_dir=folder / "release"), allow_warnings=True)
     return lod_server(folder / "release", workers=1)
 
 

@@ -18,7 +18,8 @@ Select = Callable[[str], list[Binding]]
 
 LABEL_PROPERTIES = tuple(str(p) for p in (SKOS.prefLabel, RDFS.label, FOAF.name, SCHEMA.name, DCTERMS.title))
 """The properties that name a resource, the preferred one first."""
-_LABEL_PATH = "|".join(f"<{p}>" for p in LABEL_PROPERTIES)
+LABEL_PATH = "|".join(f"<{p}>" for p in LABEL_PROPERTIES)
+"""The label properties as a property path: ``?x LABEL_PATH ?label``."""
 RDF_TYPE = str(RDF.type)
 DERIVED_FROM = str(PROV.wasDerivedFrom)
 MAX_INCOMING = 500
@@ -36,6 +37,15 @@ _ADDRESS_LINES = (
 
 # What may not stand between the angle brackets of a SPARQL IRIREF (SPARQL 1.1, section 19.8).
 _NOT_IN_IRIREF = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
+MEMBERSHIP_DETAILS = f"""OPTIONAL {{ ?m <{ORG.role}> ?role . OPTIONAL {{ ?role {LABEL_PATH} ?rl }} }}
+          OPTIONAL {{ ?m <{ORG.memberDuring}> ?i .
+            OPTIONAL {{ ?i <{TIME.hasBeginning}>/({_TIME_PATH}) ?start }}
+            OPTIONAL {{ ?i <{TIME.hasEnd}>/({_TIME_PATH}) ?end }}
+            OPTIONAL {{ ?i <{TIME.inside}>/({_TIME_PATH}) ?asOf }} }}"""
+"""A membership ``?m``'s roles (``?role``, labelled ``?rl``) and period (``?start``, ``?end``,
+``?asOf``), as :func:`add_role` and :func:`period_of` read them."""
 
 
 def iri_ref(iri: str) -> str:
@@ -210,7 +220,7 @@ def describe(select: Select, iri: str) -> ResourceView:
         SELECT ?p ?o ?pl ?ol WHERE {{
           {ref} ?p ?o .
           OPTIONAL {{ ?p <{RDFS.label}> ?pl }}
-          OPTIONAL {{ ?o {_LABEL_PATH} ?ol }}
+          OPTIONAL {{ ?o {LABEL_PATH} ?ol }}
         }}"""), value="o")
     labels = _own_labels(outgoing)
     if not labels.by_language:
@@ -224,7 +234,7 @@ def describe(select: Select, iri: str) -> ResourceView:
                    ?h ?p2 ?s . FILTER({in_parts}) }}
           ?s ?p ?o .
           OPTIONAL {{ ?p <{RDFS.label}> ?pl }}
-          OPTIONAL {{ ?o {_LABEL_PATH} ?ol }}
+          OPTIONAL {{ ?o {LABEL_PATH} ?ol }}
         }}""")
     part_rows = {part: _group([r for r in rows if r["s"]["value"] == part], value="o")
                  for part in sorted({row["s"]["value"] for row in rows})}
@@ -294,14 +304,14 @@ def _display_label(subject: str, out: str) -> str:
     observation = (f'CONCAT(STR(?vl_{v}), ": ", COALESCE(CONCAT(STR(?ql_{v}), " "), ""), '
                    f'COALESCE(STR(?val_{v}), ""), COALESCE(CONCAT(" (", STR(?od_{v}), ")"), ""))')
     return f"""
-          OPTIONAL {{ {subject} {_LABEL_PATH} ?own_{v} }}
-          OPTIONAL {{ {subject} <{ORG.member}>/({_LABEL_PATH}) ?ml_{v} ;
-                               <{ORG.organization}>/({_LABEL_PATH}) ?mo_{v} .
+          OPTIONAL {{ {subject} {LABEL_PATH} ?own_{v} }}
+          OPTIONAL {{ {subject} <{ORG.member}>/({LABEL_PATH}) ?ml_{v} ;
+                               <{ORG.organization}>/({LABEL_PATH}) ?mo_{v} .
                      FILTER(LANG(?ml_{v}) = LANG(?mo_{v}) || LANG(?ml_{v}) = "" || LANG(?mo_{v}) = "") }}
-          OPTIONAL {{ {subject} <{SCHEMA.variableMeasured}>/({_LABEL_PATH}) ?vl_{v} .
+          OPTIONAL {{ {subject} <{SCHEMA.variableMeasured}>/({LABEL_PATH}) ?vl_{v} .
                      OPTIONAL {{ {subject} <{SCHEMA.value}> ?val_{v} }}
                      OPTIONAL {{ {subject} <{SCHEMA.observationDate}> ?od_{v} }}
-                     OPTIONAL {{ {subject} <{IKZ.valueQualifier}>/({_LABEL_PATH}) ?ql_{v}
+                     OPTIONAL {{ {subject} <{IKZ.valueQualifier}>/({LABEL_PATH}) ?ql_{v}
                                 FILTER(LANG(?ql_{v}) = LANG(?vl_{v})) }} }}
           BIND(IF(LANG(?ml_{v}) != "", LANG(?ml_{v}), LANG(?mo_{v})) AS ?mlang_{v})
           BIND(IF(?mlang_{v} != "", STRLANG({membership}, ?mlang_{v}), {membership}) AS ?mname_{v})
@@ -372,13 +382,9 @@ def _memberships(select: Select, ref: str) -> tuple[list[MembershipRow], list[Me
         SELECT ?m ?side ?party ?pl ?role ?rl ?start ?end ?asOf ?post ?postl WHERE {{
           {{ ?m <{ORG.organization}> {ref} ; <{ORG.member}> ?party . BIND("members" AS ?side) }}
           UNION {{ ?m <{ORG.member}> {ref} ; <{ORG.organization}> ?party . BIND("of" AS ?side) }}
-          OPTIONAL {{ ?party {_LABEL_PATH} ?pl }}
-          OPTIONAL {{ ?m <{ORG.role}> ?role . OPTIONAL {{ ?role {_LABEL_PATH} ?rl }} }}
-          OPTIONAL {{ ?m <{ORG.memberDuring}> ?i .
-            OPTIONAL {{ ?i <{TIME.hasBeginning}>/({_TIME_PATH}) ?start }}
-            OPTIONAL {{ ?i <{TIME.hasEnd}>/({_TIME_PATH}) ?end }}
-            OPTIONAL {{ ?i <{TIME.inside}>/({_TIME_PATH}) ?asOf }} }}
-          OPTIONAL {{ ?m <{IKZ.post}> ?post . OPTIONAL {{ ?post {_LABEL_PATH} ?postl }} }}
+          OPTIONAL {{ ?party {LABEL_PATH} ?pl }}
+          {MEMBERSHIP_DETAILS}
+          OPTIONAL {{ ?m <{IKZ.post}> ?post . OPTIONAL {{ ?post {LABEL_PATH} ?postl }} }}
         }} LIMIT {MAX_MEMBERSHIP_ROWS}""")
     found: dict[tuple[str, str], MembershipRow] = {}
     roles: dict[tuple[str, str, str], ShownTerm] = {}

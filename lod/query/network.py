@@ -19,7 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from lod.query.describe import (
-    LABEL_PROPERTIES,
+    LABEL_PATH,
+    MEMBERSHIP_DETAILS,
     Binding,
     Labels,
     Period,
@@ -30,15 +31,13 @@ from lod.query.describe import (
     period_of,
     string_literal,
 )
-from lod.vocab import IKZ, ORG, TIME
+from lod.vocab import IKZ, ORG
 
 MAX_GROUPS = 12
 """Organisations and cooperations shown that the resource is a member of."""
 MAX_MEMBERS = 15
 """Members shown of the resource and of each organisation it is a member of."""
 
-_LABEL_PATH = "|".join(f"<{p}>" for p in LABEL_PROPERTIES)
-_TIME_PATH = "|".join(f"<{p}>" for p in (TIME.inXSDDate, TIME.inXSDgYearMonth, TIME.inXSDgYear))
 _CENTRE = "centre"
 _MEMBERS = "members"
 _GROUPS = "groups"
@@ -154,7 +153,7 @@ def _query(sides: Iterable[tuple[str, str, int]], *, centre: str | None = None) 
     branches = []
     if centre:
         branches.append(f"""{{ BIND({string_literal(_CENTRE)} AS ?side) BIND({centre} AS ?party)
-            OPTIONAL {{ ?party {_LABEL_PATH} ?pl }} {_kind()} }}""")
+            OPTIONAL {{ ?party {LABEL_PATH} ?pl }} {_kind()} }}""")
     for side, pattern, limit in sides:
         name = string_literal(side)
         branches.append(f"{{ {{ SELECT (COUNT(DISTINCT ?m) AS ?total) WHERE {{ {pattern} }} }} "
@@ -164,15 +163,11 @@ def _query(sides: Iterable[tuple[str, str, int]], *, centre: str | None = None) 
         branches.append(f"""{{
           {{ SELECT ?m ?party WHERE {{
                {{ SELECT ?m ?party (MIN(STR(?l0)) AS ?key) WHERE {{
-                    {pattern} OPTIONAL {{ ?party {_LABEL_PATH} ?l0 }} }} GROUP BY ?m ?party }}
+                    {pattern} OPTIONAL {{ ?party {LABEL_PATH} ?l0 }} }} GROUP BY ?m ?party }}
              }} ORDER BY LCASE(COALESCE(?key, STR(?party))) ?m LIMIT {limit} }}
           BIND({name} AS ?side)
-          OPTIONAL {{ ?party {_LABEL_PATH} ?pl }}
-          OPTIONAL {{ ?m <{ORG.role}> ?role . OPTIONAL {{ ?role {_LABEL_PATH} ?rl }} }}
-          OPTIONAL {{ ?m <{ORG.memberDuring}> ?i .
-            OPTIONAL {{ ?i <{TIME.hasBeginning}>/({_TIME_PATH}) ?start }}
-            OPTIONAL {{ ?i <{TIME.hasEnd}>/({_TIME_PATH}) ?end }}
-            OPTIONAL {{ ?i <{TIME.inside}>/({_TIME_PATH}) ?asOf }} }}
+          OPTIONAL {{ ?party {LABEL_PATH} ?pl }}
+          {MEMBERSHIP_DETAILS}
           {_kind()}
         }}""")
     union = "\n  UNION ".join(branches)

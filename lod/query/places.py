@@ -17,14 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from lod.query.describe import LABEL_PROPERTIES, Binding, Select, iri_ref, string_literal
+from lod.query.describe import LABEL_PATH, Binding, Select, iri_ref, string_literal
 from lod.query.network import Party
 from lod.vocab import IKZ, ORG, SCHEMA
 
 MAX_PLACES = 400
 """Members drawn at most, the first by name."""
 
-_LABEL_PATH = "|".join(f"<{p}>" for p in LABEL_PROPERTIES)
 
 
 @dataclass(frozen=True)
@@ -75,10 +74,10 @@ def member_places(select: Select, iri: str, *, limit: int = MAX_PLACES) -> Membe
   UNION {{
     {{ SELECT ?party WHERE {{
          {{ SELECT ?party (MIN(STR(?l0)) AS ?key) WHERE {{
-              {member} {point} OPTIONAL {{ ?party {_LABEL_PATH} ?l0 }} }} GROUP BY ?party }}
+              {member} {point} OPTIONAL {{ ?party {LABEL_PATH} ?l0 }} }} GROUP BY ?party }}
        }} ORDER BY LCASE(COALESCE(?key, STR(?party))) ?party LIMIT {int(limit)} }}
     ?party <{SCHEMA.geo}> ?g . ?g <{SCHEMA.latitude}> ?lat ; <{SCHEMA.longitude}> ?long .
-    OPTIONAL {{ ?party {_LABEL_PATH} ?pl }}
+    OPTIONAL {{ ?party {LABEL_PATH} ?pl }}
   }}
 }}"""
     return _read(select(query))

@@ -5,7 +5,6 @@ it. DESCRIBE is left out (its answer is up to the engine, and the planner passes
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,13 +13,10 @@ import pytest
 
 from lod.query.planner import Engine
 from lod.query.prepare import QueryPreparer
-from lod.rdf.inputs import load_rdf_files
-from lod.rdf.mapping import triples
 from lod.rdf.statistics import count as count_statistics
-from lod.rdf.store import to_oxigraph
-from lod.records.sources import read_records
 from lod.vocab import QUERY_PREFIXES
 
+from ..generated import generated_data, store_of
 from ..sparql import w3c
 from .expected import same_answer
 
@@ -34,14 +30,8 @@ COMPARED = tuple(c for c in queries.CLASSES if c.form != "describe")
 
 @pytest.fixture(scope="module")
 def mix(tmp_path_factory: pytest.TempPathFactory) -> tuple[ox.Store, dict[str, list[str]]]:
-    data = tmp_path_factory.mktemp("mix") / "data"
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--scale", "0.1",
-                    "--out", str(data)], check=True, capture_output=True)
-    store = ox.Store()
-    store.bulk_extend(ox.Quad(*(to_oxigraph(term) for term in triple), ox.DefaultGraph())
-                      for triple in triples(read_records(data)))
-    load_rdf_files(store, sorted((ROOT / "ontology").glob("*.ttl")))
-    return store, queries.sequences(data, length=PER_CLASS, classes=COMPARED)
+    data = generated_data(tmp_path_factory.mktemp("mix") / "data", scale=0.1)
+    return store_of(data), queries.sequences(data, length=PER_CLASS, classes=COMPARED)
 
 
 @pytest.mark.parametrize("query_class", COMPARED, ids=lambda c: c.name)

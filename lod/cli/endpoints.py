@@ -19,10 +19,11 @@ from lod.cli.language import language_option
 from lod.errors import InputError, UsageError
 from lod.formats import RdfFormat, ResultFormat
 from lod.messages import tr, tr_n
+from lod.query.literals import LiteralIndex
 from lod.query.prepare import QueryInvalid, QueryPreparer, QueryRefused
 from lod.query.results import write_boolean, write_solutions
 from lod.rdf import statistics as plan_statistics
-from lod.rdf.store import to_oxigraph
+from lod.rdf.store import StoreError, open_store, to_oxigraph
 from lod.records.sources import read_records
 from lod.release.layout import ReleaseError, open_release
 from lod.remote.client import (
@@ -100,9 +101,10 @@ def query(query_argument: str, endpoint: str | None, release_dir: Path | None, f
         settings = Settings.load(config=config, release_dir=release_dir)
         runner = query_runner(settings, in_process=True)
         if explain:
-            with contextlib.suppress(ReleaseError):  # no release yet: the engine orders the joins
+            with contextlib.suppress(ReleaseError, StoreError):  # no release yet: run as written
                 release = open_release(settings.release_dir, check_store=False)
-                runner.preparer.use_statistics(plan_statistics.read(release.path))
+                runner.preparer.use_release(plan_statistics.read(release.path),
+                                            LiteralIndex(open_store(release.store_path)))
             click.echo(explained(runner.preparer, text), nl=False)
             return
         source = LocalRelease(settings.release_dir, max_rows=settings.max_rows, runner=runner)

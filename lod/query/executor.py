@@ -40,6 +40,7 @@ from lod.query.evaluate import (
     prepare_and_evaluate,
 )
 from lod.query.gateway import FederationPolicy, ServiceForwarder, ServiceGateway
+from lod.query.literals import LiteralIndex
 from lod.query.prepare import QueryPreparer
 from lod.query.sandbox import confine, died_of_memory
 from lod.rdf import statistics as plan_statistics
@@ -181,7 +182,7 @@ def _child_main(fd: int, relay_fd: int, limits: QueryLimits, spool_dir: str, pre
                 stores.clear()  # a new release replaces the old one
                 store = stores[store_path] = ox.Store.read_only(store_path)
             if planned_for != store_path:
-                preparer.use_statistics(plan_statistics.read(Path(store_path).parent))
+                preparer.use_release(plan_statistics.read(Path(store_path).parent), LiteralIndex(store))
                 planned_for = store_path
             # Prepared here, in the confined process: the server process's threads then spend no
             # time on it under their shared lock, and a parser that failed takes down only this.

@@ -23,6 +23,8 @@ from typing import cast
 from lod.errors import LodError
 from lod.query.gateway import FederationPolicy, gateway_url
 from lod.query.joins import Order
+from lod.query.literals import LiteralIndex
+from lod.query.narrowing import may_narrow, narrow_text_filters
 from lod.query.planner import Engine, plan_with_orders
 from lod.query.recent import Outlines, Recent
 from lod.rdf.statistics import Statistics
@@ -84,6 +86,9 @@ class PreparedQuery:
     join_orders: tuple[Order, ...] = field(default=(), kw_only=True, compare=False)
     """The orders of joins the planner chose (:mod:`lod.query.joins`): a query shape learnt from
     this query keeps them."""
+    narrowable: bool = field(default=False, kw_only=True, compare=False)
+    """Whether its text FILTERs were looked at for narrowing (:mod:`lod.query.narrowing`), which
+    depends on the strings, not only on the shape: then no shape is learnt from it."""
 
     def __post_init__(self) -> None:
         if not self.original:
@@ -149,16 +154,19 @@ class QueryPreparer:
         self.graph_refusal = graph_refusal
         """Why GRAPH patterns are refused here; None where the engine keeps them to the dataset."""
         self.statistics: Statistics | None = None
-        """Of the data the queries run on, for the order of joins; see :meth:`use_statistics`."""
+        """Of the data the queries run on, for the order of joins; see :meth:`use_release`."""
+        self.literals: LiteralIndex | None = None
+        """Of the store the queries run on, to narrow text FILTERs; see :meth:`use_release`."""
         self._cache_size = cache_size
         self._marker = Marker()
         self._forget()
 
-    def use_statistics(self, statistics: Statistics | None) -> None:
-        """Plan for data with these statistics from now on (a new release): what was prepared
-        before is forgotten, as its plans were made for other data."""
-        if statistics != self.statistics:
+    def use_release(self, statistics: Statistics | None, literals: LiteralIndex | None = None) -> None:
+        """Plan for data with these statistics and literals from now on (a new release): what
+        was prepared before is forgotten, as its plans were made for other data."""
+        if statistics != self.statistics or literals is not self.literals:
             self.statistics = statistics
+            self.literals = literals if self.engine is Engine.OXIGRAPH else None
             self._forget()
 
     def _forget(self) -> None:
@@ -195,7 +203,7 @@ class QueryPreparer:
             prepared = self._prepare(text)
         except LodError as refusal:
             return refusal
-        if shape is not None:
+        if shape is not None and not prepared.narrowable:
             # Learnt on the second sighting (a shape seen once may never come again, and learning
             # it costs another preparation), again when it was dropped, never when it failed.
             sighted = self._sighted.get(shape.key)
@@ -276,5 +284,10 @@ class QueryPreparer:
         ``original`` its canonical text."""
         planned, orders = plan_with_orders(decided, engine=self.engine, statistics=self.statistics,
                                            orders=orders)
+        narrowable = self.literals is not None and may_narrow(original)
+        if narrowable:
+            assert self.literals is not None
+            planned = narrow_text_filters(planned, self.literals)
         text = original if planned is query else serialize(planned)
-        return PreparedQuery(text, form, services, dataset, original=original, join_orders=orders)
+        return PreparedQuery(text, form, services, dataset, original=original, join_orders=orders,
+                             narrowable=narrowable)

@@ -21,6 +21,7 @@ import pyoxigraph as ox
 from lod.formats import RdfFormat
 from lod.query.evaluate import QueryLimits, QueryOutcome, QueryRequest, prepare_and_evaluate
 from lod.query.executor import ExecutorPool
+from lod.query.literals import LiteralIndex
 from lod.query.prepare import QueryPreparer
 from lod.rdf import statistics as plan_statistics
 from lod.rdf.store import load_in_memory, open_store
@@ -87,6 +88,6 @@ class InProcessQueries:
             path = str(release.store_path)
             if self._store is None or self._store[0] != path:
                 self._store = (path, open_store(release.store_path))
-                self.preparer.use_statistics(plan_statistics.read(release.path))
+                self.preparer.use_release(plan_statistics.read(release.path), LiteralIndex(self._store[1]))
             return prepare_and_evaluate(self._store[1], request, self.preparer, limits=self.limits,
                                         spool_dir=tempfile.gettempdir())

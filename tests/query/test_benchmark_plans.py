@@ -11,6 +11,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from lod.query.literals import LiteralIndex
 from lod.query.planner import Engine
 from lod.query.prepare import QueryPreparer
 from lod.rdf.statistics import count as count_statistics
@@ -39,7 +40,7 @@ def test_the_planned_query_gives_the_same_answer(mix: tuple[ox.Store, dict[str, 
                                                   query_class: queries.QueryClass) -> None:
     store, texts = mix
     planned = QueryPreparer(base_iri=queries.BASE, prefixes=QUERY_PREFIXES)
-    planned.use_statistics(count_statistics(store))
+    planned.use_release(count_statistics(store), LiteralIndex(store, min_literals=0))
     unplanned = QueryPreparer(base_iri=queries.BASE, prefixes=QUERY_PREFIXES, engine=Engine.STANDARD)
     answered = 0
     for text in texts[query_class.name]:
@@ -55,7 +56,7 @@ def test_the_mix_exercises_the_planner(mix: tuple[ox.Store, dict[str, list[str]]
     """Not a vacuous comparison: the planner rewrites the queries of many classes."""
     store, texts = mix
     planned = QueryPreparer(base_iri=queries.BASE, prefixes=QUERY_PREFIXES)
-    planned.use_statistics(count_statistics(store))
+    planned.use_release(count_statistics(store), LiteralIndex(store, min_literals=0))
     rewritten = {name for name, group in texts.items()
                  if any(planned.prepare(t).text != planned.prepare(t).original for t in group)}
     assert len(rewritten) >= 8, sorted(rewritten)

@@ -118,7 +118,7 @@ def test_a_learnt_shape_keeps_the_order_chosen_for_it(statistics: Statistics,
     """A query shape (lod.sparql.shapes) is learnt with the order of the query it was learnt on,
     and its later queries are written from it without being parsed."""
     preparer = QueryPreparer(base_iri=EX)
-    preparer.use_statistics(statistics)
+    preparer.use_release(statistics)
     template = PREFIX + 'SELECT * {{ ?m :organization <{c}> ; :member ?o . ?o :key ?k FILTER(?k != "{k}") }}'
     first = preparer.prepare(template.format(c=EX + "coop1", k="1"))
     preparer.prepare(template.format(c=EX + "coop2", k="2"))
@@ -136,5 +136,5 @@ def test_new_statistics_forget_what_was_prepared(statistics: Statistics) -> None
     preparer = QueryPreparer(base_iri=EX)
     text = PREFIX + "SELECT * { ?m :member ?o ; :organization ?c . ?o :key ?k }"
     assert "LATERAL" not in preparer.prepare(text).text
-    preparer.use_statistics(statistics)
+    preparer.use_release(statistics)
     assert "LATERAL" in preparer.prepare(text).text

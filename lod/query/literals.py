@@ -46,6 +46,9 @@ MAX_CANDIDATES = 512
 rows in 7 ms, of 1,200 in 630 ms (it changes its plan), where reading 50,000 labels takes 55."""
 SHARE = 8
 """Nor is a predicate more than an eighth of whose literals would pass."""
+MAX_LITERALS = 1_000_000
+"""A predicate with more distinct string literals is not indexed: the index stays within a few
+hundred MB of a query process's memory (``query_memory_mb``)."""
 
 ALPHABET = frozenset(chr(c) for c in range(0x20, 0x180) if not 0x7F <= c < 0xA0)
 """The characters a text may have to be looked up (see the module docstring)."""
@@ -125,19 +128,19 @@ class LiteralIndex:
         self._store = store
         self.min_literals = min_literals
         """Fewer literals of a predicate are read fast enough by the engine: not worth narrowing."""
-        self._columns: dict[str, _Column] = {}
+        self._columns: dict[str, _Column | None] = {}
         self._lock = threading.Lock()
 
     def candidates(self, predicate: str, text: str) -> list[Literal] | None:
         """Every distinct string literal (``xsd:string`` or language-tagged) that is an object of
         ``predicate`` and whose lexical form contains ``text`` in some case, and perhaps others;
         None when ``text`` has a character outside :data:`ALPHABET`, is empty, or when the
-        predicate has fewer than ``min_literals`` or too many pass (:data:`MAX_CANDIDATES`,
-        :data:`SHARE`)."""
+        predicate has fewer than ``min_literals`` or more than :data:`MAX_LITERALS`, or too many
+        pass (:data:`MAX_CANDIDATES`, :data:`SHARE`)."""
         if not text or not ALPHABET.issuperset(text):
             return None
         column = self._column(predicate)
-        if len(column.literals) < self.min_literals:
+        if column is None or len(column.literals) < self.min_literals:
             return None
         limit = min(MAX_CANDIDATES, len(column.literals) // SHARE)
         needle = fold(text)
@@ -151,19 +154,20 @@ class LiteralIndex:
             position = column.folded.find(needle, column.starts[index + 1])
         return found
 
-    def _column(self, predicate: str) -> _Column:
+    def _column(self, predicate: str) -> _Column | None:
         with self._lock:
-            column = self._columns.get(predicate)
-            if column is None:
-                column = self._columns[predicate] = self._read(predicate)
-            return column
+            if predicate not in self._columns:
+                self._columns[predicate] = self._read(predicate)
+            return self._columns[predicate]
 
-    def _read(self, predicate: str) -> _Column:
+    def _read(self, predicate: str) -> _Column | None:
         literals: dict[ox.Literal, None] = {}
         for quad in self._store.quads_for_pattern(None, ox.NamedNode(predicate), None, None):
             term = quad.object
             if isinstance(term, ox.Literal) and term.datatype.value in _STRING_TYPES:
                 literals[term] = None
+                if len(literals) > MAX_LITERALS:
+                    return None
         starts: list[int] = []
         parts: list[str] = []
         end = 0

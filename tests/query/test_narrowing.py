@@ -161,3 +161,9 @@ def test_the_preparer_narrows_each_query_by_its_own_text(store: ox.Store, index:
         assert got == sorted(str(row["o"]) for row in store.query(prepared.original))
     assert runs["Amt 39"] == sorted(f"<{EX}o{n}>" for n in (39, *range(390, 400)))
     assert runs["Amt 7"] == sorted(f"<{EX}o{n}>" for n in (7, *range(70, 80)))
+
+
+def test_a_predicate_with_too_many_literals_is_not_indexed(store: ox.Store, monkeypatch: pytest.MonkeyPatch,
+                                                           ) -> None:
+    monkeypatch.setattr(literals, "MAX_LITERALS", 401)  # 402 labels
+    assert LiteralIndex(store, min_literals=0).candidates(LABEL, "Gütersloh") is None

@@ -33,7 +33,9 @@ from __future__ import annotations
 
 import bisect
 import functools
+import logging
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -49,9 +51,15 @@ SHARE = 8
 MAX_LITERALS = 1_000_000
 """A predicate with more distinct string literals is not indexed: the index stays within a few
 hundred MB of a query process's memory (``query_memory_mb``)."""
+READ_SECONDS = 3.0
+"""Nor one whose literals take longer to read (8 µs each: about 400,000). The query that needs
+them first waits for the reading, and must stay well within the query time limit (10 s by
+default), which would stop the process and, with it, the reading."""
 
 ALPHABET = frozenset(chr(c) for c in range(0x20, 0x180) if not 0x7F <= c < 0xA0)
 """The characters a text may have to be looked up (see the module docstring)."""
+
+log = logging.getLogger(__name__)
 
 _SEPARATOR = "\0"  # not in ALPHABET: no text looked up matches across two literals
 _STRING_TYPES = frozenset({"http://www.w3.org/2001/XMLSchema#string",
@@ -135,8 +143,9 @@ class LiteralIndex:
         """Every distinct string literal (``xsd:string`` or language-tagged) that is an object of
         ``predicate`` and whose lexical form contains ``text`` in some case, and perhaps others;
         None when ``text`` has a character outside :data:`ALPHABET`, is empty, or when the
-        predicate has fewer than ``min_literals`` or more than :data:`MAX_LITERALS`, or too many
-        pass (:data:`MAX_CANDIDATES`, :data:`SHARE`)."""
+        predicate has fewer than ``min_literals`` or more than :data:`MAX_LITERALS` (or they
+        took longer than :data:`READ_SECONDS` to read), or too many pass
+        (:data:`MAX_CANDIDATES`, :data:`SHARE`)."""
         if not text or not ALPHABET.issuperset(text):
             return None
         column = self._column(predicate)
@@ -162,12 +171,18 @@ class LiteralIndex:
 
     def _read(self, predicate: str) -> _Column | None:
         literals: dict[ox.Literal, None] = {}
-        for quad in self._store.quads_for_pattern(None, ox.NamedNode(predicate), None, None):
+        deadline = time.monotonic() + READ_SECONDS
+        quads = self._store.quads_for_pattern(None, ox.NamedNode(predicate), None, None)
+        for read, quad in enumerate(quads):
             term = quad.object
             if isinstance(term, ox.Literal) and term.datatype.value in _STRING_TYPES:
                 literals[term] = None
                 if len(literals) > MAX_LITERALS:
                     return None
+            if read % 4096 == 4095 and time.monotonic() > deadline:
+                log.info("the literals of %s are not indexed: more than %g s to read", predicate,
+                         READ_SECONDS)
+                return None
         starts: list[int] = []
         parts: list[str] = []
         end = 0

@@ -21,7 +21,6 @@ import pyoxigraph as ox
 from lod.formats import RdfFormat
 from lod.query.evaluate import QueryLimits, QueryOutcome, QueryRequest, prepare_and_evaluate
 from lod.query.executor import ExecutorPool
-from lod.query.literals import LiteralIndex
 from lod.query.prepare import QueryPreparer
 from lod.rdf import statistics as plan_statistics
 from lod.rdf.store import load_in_memory, open_store
@@ -88,6 +87,8 @@ class InProcessQueries:
             path = str(release.store_path)
             if self._store is None or self._store[0] != path:
                 self._store = (path, open_store(release.store_path))
-                self.preparer.use_release(plan_statistics.read(release.path), LiteralIndex(self._store[1]))
+                # No text index (lod.query.literals): reading it would cost a command that asks one
+                # question more than it saves.
+                self.preparer.use_release(plan_statistics.read(release.path))
             return prepare_and_evaluate(self._store[1], request, self.preparer, limits=self.limits,
                                         spool_dir=tempfile.gettempdir())

@@ -167,3 +167,13 @@ def test_a_predicate_with_too_many_literals_is_not_indexed(store: ox.Store, monk
                                                            ) -> None:
     monkeypatch.setattr(literals, "MAX_LITERALS", 401)  # 402 labels
     assert LiteralIndex(store, min_literals=0).candidates(LABEL, "Gütersloh") is None
+
+
+def test_literals_that_take_too_long_to_read_are_not_indexed(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = ox.Store()
+    store.extend(ox.Quad(ox.NamedNode(f"{EX}o{n}"), ox.NamedNode(LABEL), ox.Literal(f"Amt {n}"))
+                 for n in range(5000))
+    monkeypatch.setattr(literals, "READ_SECONDS", 0.0)  # checked every 4,096 triples
+    assert LiteralIndex(store, min_literals=0).candidates(LABEL, "Amt 4999") is None
+    monkeypatch.setattr(literals, "READ_SECONDS", 60.0)
+    assert len(LiteralIndex(store, min_literals=0).candidates(LABEL, "Amt 4999") or []) == 1

@@ -1,0 +1,68 @@
+"""Text FILTERs narrowed on a real `lod serve` (its query processes read the text index from their
+store): searches by name in any case answer as the store answers them unnarrowed, and the log of
+plans shows that the engine ran them narrowed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from lod.release.publish import build_release
+from lod.remote.client import Endpoint
+from lod.settings import Settings
+
+from .conftest import free_port, wait_until_healthy
+from .generated import generated_data
+
+SEARCH = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?o ?name WHERE {{ ?o skos:prefLabel ?name . FILTER({test}) }}"""
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("narrowed")
+    data = generated_data(folder / "data", scale=0.05)  # 2,500 labels: enough to narrow
+    build_release(data, settings=Settings(release_dir=folder / "release"), allow_warnings=True)
+    return folder / "release"
+
+
+def _texts(store: ox.Store) -> list[str]:
+    """Parts of some labels of the store, in other cases: a search a reader might type."""
+    labels = [row["n"].value for row in store.query(  # type: ignore[union-attr]
+        "SELECT ?n WHERE { ?o <http://www.w3.org/2004/02/skos/core#prefLabel> ?n } ORDER BY ?n LIMIT 400")]
+    return [label.split()[-1][1:5].upper() for label in labels[::80]]
+
+
+def test_a_served_search_by_name_is_narrowed_and_answers_the_same(release: Path, tmp_path: Path) -> None:
+    store = ox.Store.read_only(str(release / "current" / "store"))
+    tests = [f'REGEX(?name, "{text}", "i")' for text in _texts(store)]
+    tests += [f'CONTAINS(LCASE(?name), "{text.lower()}")' for text in _texts(store)]
+    port, log = free_port(), tmp_path / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lod", "serve", "--release-dir", str(release), "--port", str(port),
+             "--workers", "1"], stdout=output, stderr=subprocess.STDOUT,
+            env={**os.environ, "LOD_LOG_PLANS": "true"})
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        wait_until_healthy(url, process, time.monotonic() + 60)
+        endpoint = Endpoint(f"{url}sparql", timeout=60)
+        for test in tests:
+            query = SEARCH.format(test=test)
+            served = [(str(row["o"]), str(row["name"]), getattr(row["name"], "language", None))
+                      for row in endpoint.select(query)]
+            expected = [(row["o"].value, row["name"].value, row["name"].language)  # type: ignore[union-attr]
+                        for row in store.query(query)]
+            assert sorted(served) == sorted(expected), test
+            assert expected, f"{test} finds nothing: the test would prove little"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    runs = [line for line in log.read_text().splitlines() if "the engine runs:" in line]
+    assert len([line for line in runs if "VALUES" in line]) == len(tests), log.read_text()[-2000:]

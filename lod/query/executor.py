@@ -44,6 +44,7 @@ from lod.query.literals import LiteralIndex
 from lod.query.prepare import QueryPreparer
 from lod.query.sandbox import confine, died_of_memory
 from lod.rdf import statistics as plan_statistics
+from lod.rdf.store import select as select_rows
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,16 @@ def _detach_from_server(*keep: int) -> None:
     os.closerange(low, os.sysconf("SC_OPEN_MAX"))
 
 
+def _take_over(store: ox.Store) -> None:
+    """Read every quad of the store once. Oxigraph's reading counts references in the quads it
+    passes, which writes to them: each page of the store a query touches first in this process
+    is copied from the server's then (copy on write), a page fault of a few microseconds. Taken
+    all at once here (1 s and 460 MB at 1.5 million quads, which the process would copy bit by
+    bit anyway), queries are spared it: page faults were 25 of the 80 ms of CPU of the portal
+    mix's counts per Land."""
+    select_rows(store, "SELECT (COUNT(*) AS ?quads) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
+
+
 def _child_main(fd: int, relay_fd: int, limits: QueryLimits, spool_dir: str, preparer: QueryPreparer,
                 federation: FederationPolicy | None, memory: InMemory | None) -> None:
     _detach_from_server(fd, relay_fd)
@@ -162,6 +173,8 @@ def _child_main(fd: int, relay_fd: int, limits: QueryLimits, spool_dir: str, pre
         gateway.start()
     # The store in memory came with the fork: shared with the server process until written.
     stores: dict[str, ox.Store] = {memory.path: memory.store} if memory and memory.store else {}
+    if memory and memory.store:
+        _take_over(memory.store)
     planned_for = None  # the store whose release's statistics the preparer plans with
     while True:
         try:

@@ -119,6 +119,24 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], deadline: flo
 ServerFactory = Callable[..., str]
 
 
+@contextmanager
+def serving_with_plans_logged(release_dir: Path, log: Path) -> Iterator[str]:
+    """A `lod serve` (one worker) that logs each query the planner rewrote into ``log``; its URL."""
+    port = free_port()
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lod", "serve", "--release-dir", str(release_dir), "--port", str(port),
+             "--workers", "1"], stdout=output, stderr=subprocess.STDOUT,
+            env={**os.environ, "LOD_LOG_PLANS": "true"})
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        wait_until_healthy(url, process, time.monotonic() + 60)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 @pytest.fixture(scope="module")
 def lod_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerFactory]:
     """Starts real `lod serve` processes on free ports of 127.0.0.1: ``url = lod_server(release_dir,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -42,7 +41,7 @@ from lod.remote.client import (
     retry_after,
 )
 
-from .conftest import ServerFactory, free_port, wait_until_healthy
+from .conftest import ServerFactory, free_port, serving_with_plans_logged
 
 DRESDEN = URIRef("https://w3id.org/lod-ikz/id/organisation/dresden")
 PREFIXES = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
@@ -546,23 +545,12 @@ def test_lod_query_explain_shows_what_the_engine_runs(release_dir: Path, query: 
 def test_the_server_logs_the_plans_when_asked(release_dir: Path, tmp_path: Path) -> None:
     """With log_plans on, each query the planner rewrote is in the server's log as sent and as run;
     a query run as written is not."""
-    port = free_port()
     log = tmp_path / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "lod", "serve", "--release-dir", str(release_dir), "--port", str(port),
-             "--workers", "1"], stdout=output, stderr=subprocess.STDOUT,
-            env={**os.environ, "LOD_LOG_PLANS": "true"})
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        wait_until_healthy(url, process, time.monotonic() + 60)
+    with serving_with_plans_logged(release_dir, log) as url:
         rewritten = ("SELECT * WHERE { ?m <http://www.w3.org/ns/org#member> ?x "
                      "OPTIONAL { ?m <http://www.w3.org/ns/org#role> ?r } }")
         for query in (rewritten, SELECT_AGS):
             Endpoint(f"{url}sparql", timeout=30).select(query)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
     planned = [line for line in log.read_text().splitlines() if "query planned:" in line]
     assert len(planned) == 1 and "OPTIONAL" in planned[0]
     assert "the engine runs: " in log.read_text() and "LATERAL { OPTIONAL" in log.read_text()

@@ -4,10 +4,6 @@ plans shows that the engine ran them narrowed."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -17,7 +13,7 @@ from lod.release.publish import build_release
 from lod.remote.client import Endpoint
 from lod.settings import Settings
 
-from .conftest import free_port, wait_until_healthy
+from .conftest import serving_with_plans_logged
 from .generated import generated_data
 
 SEARCH = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
@@ -45,15 +41,8 @@ def test_a_served_search_by_name_is_narrowed_and_answers_the_same(release: Path,
     tests = [f'REGEX(?name, "{text}", "i")' for text in _texts(store)]
     tests += [f'CONTAINS(LCASE(?name), "{text.lower()}")' for text in _texts(store)]
     assert len(tests) == 10
-    port, log = free_port(), tmp_path / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "lod", "serve", "--release-dir", str(release), "--port", str(port),
-             "--workers", "1"], stdout=output, stderr=subprocess.STDOUT,
-            env={**os.environ, "LOD_LOG_PLANS": "true"})
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        wait_until_healthy(url, process, time.monotonic() + 60)
+    log = tmp_path / "serve.log"
+    with serving_with_plans_logged(release, log) as url:
         endpoint = Endpoint(f"{url}sparql", timeout=60)
         for test in tests:
             query = SEARCH.format(test=test)
@@ -63,8 +52,5 @@ def test_a_served_search_by_name_is_narrowed_and_answers_the_same(release: Path,
                         for row in store.query(query)]
             assert sorted(served) == sorted(expected), test
             assert expected, f"{test} finds nothing: the test would prove little"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
     runs = [line for line in log.read_text().splitlines() if "the engine runs:" in line]
     assert len([line for line in runs if "VALUES" in line]) == len(tests), log.read_text()[-2000:]

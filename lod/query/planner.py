@@ -13,6 +13,9 @@ gets the query unchanged. For Oxigraph, four rewrites, each where it is proven:
 - the triple patterns that open a group are chained in the order the release's statistics favour
   (:mod:`.joins`).
 
+A fifth needs the store itself and is made by the preparer after these: text FILTERs narrowed to
+the literals that may pass them (:mod:`.narrowing`).
+
 What Oxigraph 0.5 does badly (measured, issue #12)
 --------------------------------------------------
 Oxigraph evaluates ``OPTIONAL { P }`` as a hash left join that evaluates P over the whole store,

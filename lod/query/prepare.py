@@ -7,8 +7,9 @@ decided on is what runs. Decisions: updates are refused (the endpoint is read-on
 is refused unless federation is on, and then allowed only to listed endpoints, each pointed to the
 gateway of the query process (:mod:`lod.query.gateway`); FROM and FROM NAMED where the endpoint
 says so (a remote store, whose dataset the server chooses). The tree decided on is then planned
-for the engine (:mod:`lod.query.planner`): what runs is the planned text, which gives the same
-answer; the client's own canonical text is kept beside it, to show what the planner changed.
+for the engine (:mod:`lod.query.planner`), its text FILTERs narrowed with the release's literals
+(:mod:`lod.query.narrowing`): what runs is the planned text, which gives the same answer; the
+client's own canonical text is kept beside it, to show what the planner changed.
 """
 
 from __future__ import annotations
@@ -284,10 +285,9 @@ class QueryPreparer:
         ``original`` its canonical text."""
         planned, orders = plan_with_orders(decided, engine=self.engine, statistics=self.statistics,
                                            orders=orders)
-        narrowable = self.literals is not None and may_narrow(original)
-        if narrowable:
-            assert self.literals is not None
-            planned = narrow_text_filters(planned, self.literals)
+        narrowable = False
+        if self.literals is not None and may_narrow(original):
+            planned, narrowable = narrow_text_filters(planned, self.literals), True
         text = original if planned is query else serialize(planned)
         return PreparedQuery(text, form, services, dataset, original=original, join_orders=orders,
                              narrowable=narrowable)

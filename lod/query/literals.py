@@ -14,8 +14,8 @@ The index must find a superset of what the engine lets through, never miss one. 
 the key of its case class, so that
 
 - ``fold(LCASE(s)) == fold(s)`` and ``fold(UCASE(s)) == fold(s)`` for every string (the classes
-  join each character with its lower and upper case; a character whose case maps to several, such
-  as ß to SS, has their keys: ``ss``);
+  join each character with its lower and upper case; a character whose case maps to several has
+  their keys: ß and ẞ fold as ``SS``);
 - a character matches another case-insensitively in a REGEX with flag ``i`` (Unicode simple case
   folding, as the engine's regex library does it) only if both have the same key.
 
@@ -26,7 +26,7 @@ The classes come from Python's Unicode database, which may be older than the eng
 gave ƛ an upper case that Python 3.11 does not know). So only texts of the characters in
 :data:`ALPHABET` are looked up - ASCII and Latin-1 and Latin Extended-A, long stable, which
 ``tests/query/test_narrowing.py`` checks against the engine itself, for every character the engine
-maps; for others the planner leaves the query as it is.
+maps; a text of others leaves the query as it is.
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ import pyoxigraph as ox
 from lod.sparql import IRI, Literal
 
 MAX_CANDIDATES = 512
-"""More literals than this are not worth restricting to: Oxigraph joins a VALUES of up to 1,000
-rows in 7 ms, of 1,200 in 630 ms (it changes its plan), where reading 50,000 labels takes 55."""
+"""More literals than this are not worth restricting to: Oxigraph joins a VALUES of 1,000 rows
+with a search's patterns in 7-15 ms, of 1,100 in over a second (it changes its plan), where
+reading 50,000 labels takes 55 ms."""
 SHARE = 8
 """Nor is a predicate more than an eighth of whose literals would pass."""
 MAX_LITERALS = 1_000_000
@@ -73,7 +74,7 @@ def fold(text: str) -> str:
 
 @functools.cache
 def _fold_table() -> dict[int, str]:
-    """The characters whose key is not themselves, and their keys (built once, 0.1 s)."""
+    """The characters whose key is not themselves, and their keys (built once, 0.2 s)."""
     parent: dict[int, int] = {}
 
     def root(code: int) -> int:
@@ -88,7 +89,7 @@ def _fold_table() -> dict[int, str]:
         for mapped in (character.lower(), character.upper()):
             if mapped == character:
                 continue
-            if len(mapped) == 1:
+            if len(mapped) == 1:  # one class: its root is its smallest character
                 a, b = root(code), root(ord(mapped))
                 parent[max(a, b)] = min(a, b)
             else:
@@ -99,7 +100,7 @@ def _fold_table() -> dict[int, str]:
 
     @functools.cache
     def key(code: int) -> str:
-        # A class one of whose characters maps to several has their keys (ß, ẞ: "ss"); otherwise
+        # A class one of whose characters maps to several has their keys (ß, ẞ: "SS"); otherwise
         # the key is its smallest character.
         members = classes.get(root(code), [code])
         several = sorted({"".join(key(ord(c)) for c in mapped)

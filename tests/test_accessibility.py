@@ -334,11 +334,14 @@ def test_keyboard_skip_link_header_and_navigation(reader: WebDriver, server: str
 def test_keyboard_search_field_submits_a_search(reader: WebDriver, server: str) -> None:
     """Tab to the header's search field, type, Enter: the browser asks /search for the words."""
     from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
 
     visit(reader, server, HOME)
     while (focused := press(reader, Keys.TAB))["id"] != "site-search-q":
         assert focused["in_header"] or focused["href"] == "#main", f"Tab left the header at {focused}"
     reader.switch_to.active_element.send_keys("KGSt", Keys.ENTER)
+    # Enter submits the form; the browser may not have left the page yet when send_keys returns.
+    WebDriverWait(reader, 10).until(lambda r: urllib.parse.urlsplit(r.current_url).path != "/")
     address = urllib.parse.urlsplit(reader.current_url)
     assert address.path == "/search" and urllib.parse.parse_qs(address.query)["q"] == ["KGSt"], address
 

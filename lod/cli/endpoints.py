@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 import click
+import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal
 
 from lod.cli.language import language_option
@@ -21,7 +22,9 @@ from lod.formats import RdfFormat, ResultFormat
 from lod.messages import tr, tr_n
 from lod.query.literals import LiteralIndex
 from lod.query.prepare import QueryInvalid, QueryPreparer, QueryRefused
+from lod.query.ranks import ObjectRanks
 from lod.query.results import write_boolean, write_solutions
+from lod.query.top import choose
 from lod.rdf import statistics as plan_statistics
 from lod.rdf.store import StoreError, open_store, to_oxigraph
 from lod.records.sources import read_records
@@ -101,11 +104,13 @@ def query(query_argument: str, endpoint: str | None, release_dir: Path | None, f
         settings = Settings.load(config=config, release_dir=release_dir)
         runner = query_runner(settings, in_process=True)
         if explain:
+            store = None
             with contextlib.suppress(ReleaseError, StoreError):  # no release yet: run as written
                 release = open_release(settings.release_dir, check_store=False)
-                runner.preparer.use_release(plan_statistics.read(release.path),
-                                            LiteralIndex(open_store(release.store_path)))
-            click.echo(explained(runner.preparer, text), nl=False)
+                store = open_store(release.store_path)
+                runner.preparer.use_release(plan_statistics.read(release.path), LiteralIndex(store),
+                                            ObjectRanks(store))
+            click.echo(explained(runner.preparer, text, store), nl=False)
             return
         source = LocalRelease(settings.release_dir, max_rows=settings.max_rows, runner=runner)
     result = source.query(text)
@@ -115,17 +120,18 @@ def query(query_argument: str, endpoint: str | None, release_dir: Path | None, f
                    err=True)
 
 
-def explained(preparer: QueryPreparer, text: str) -> str:
-    """The query as the engine runs it, and whether the planner rewrote it; a query that may not
-    run is a usage error with the endpoint's reason."""
+def explained(preparer: QueryPreparer, text: str, store: ox.Store | None = None) -> str:
+    """The query as the engine runs it on ``store``, and whether the planner rewrote it; a query
+    that may not run is a usage error with the endpoint's reason."""
     try:
         prepared = preparer.prepare(text)
     except (QueryInvalid, QueryRefused) as refusal:
         raise UsageError(tr("the query would not run (HTTP {status}): {reason}", status=refusal.status,
                             reason=refusal)) from None
+    runs = prepared.text if store is None else choose(store, prepared.attempts, prepared.text)
     note = ("# rewritten by the planner into a form the engine evaluates well, with the same answer\n"
-            if prepared.text != prepared.original else "# run as written (in canonical form)\n")
-    return note + prepared.text + ("" if prepared.text.endswith("\n") else "\n")
+            if runs != prepared.original else "# run as written (in canonical form)\n")
+    return note + runs + ("" if runs.endswith("\n") else "\n")
 
 
 def read_query_argument(argument: str) -> str:

@@ -25,6 +25,7 @@ from lod.negotiation import negotiate
 from lod.query.gateway import ServiceGateway
 from lod.query.prepare import QueryInvalid, QueryPreparer, QueryRefused
 from lod.query.results import write_boolean, write_solutions
+from lod.query.top import choose
 from lod.settings import Settings
 
 INLINE_LIMIT = 256 * 1024
@@ -312,7 +313,10 @@ def prepare_and_evaluate(store: ox.Store, request: QueryRequest, preparer: Query
         prepared = preparer.prepare(request.query)
     except (QueryInvalid, QueryRefused) as refusal:
         return error(refusal.status, str(refusal))
-    if prepared.text != prepared.original and plans.isEnabledFor(logging.INFO):
-        plans.info("query planned: %s\n  the engine runs: %s", prepared.original, prepared.text)
-    return evaluate(store, replace(request, query=prepared.text), max_rows=limits.max_rows,
+    text = prepared.text
+    if prepared.attempts and not (request.default_graphs or request.named_graphs):
+        text = choose(store, prepared.attempts, text)  # probes run on the default graph
+    if text != prepared.original and plans.isEnabledFor(logging.INFO):
+        plans.info("query planned: %s\n  the engine runs: %s", prepared.original, text)
+    return evaluate(store, replace(request, query=text), max_rows=limits.max_rows,
                     max_bytes=limits.max_bytes, spool_dir=spool_dir, gateway=gateway)

@@ -42,6 +42,7 @@ from lod.query.evaluate import (
 from lod.query.gateway import FederationPolicy, ServiceForwarder, ServiceGateway
 from lod.query.literals import LiteralIndex
 from lod.query.prepare import QueryPreparer
+from lod.query.ranks import ObjectRanks
 from lod.query.sandbox import confine, died_of_memory
 from lod.rdf import statistics as plan_statistics
 from lod.rdf.store import select as select_rows
@@ -195,7 +196,8 @@ def _child_main(fd: int, relay_fd: int, limits: QueryLimits, spool_dir: str, pre
                 stores.clear()  # a new release replaces the old one
                 store = stores[store_path] = ox.Store.read_only(store_path)
             if planned_for != store_path:
-                preparer.use_release(plan_statistics.read(Path(store_path).parent), LiteralIndex(store))
+                preparer.use_release(plan_statistics.read(Path(store_path).parent), LiteralIndex(store),
+                                     ObjectRanks(store))
                 planned_for = store_path
             # Prepared here, in the confined process: the server process's threads then spend no
             # time on it under their shared lock, and a parser that failed takes down only this.

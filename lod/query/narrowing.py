@@ -91,13 +91,13 @@ def _group(group: Group, literals: LiteralIndex) -> Group:
     chosen: dict[Var, tuple[int, list[Literal]]] = {}
     tests = (test for e in elements if isinstance(e, Filter) for test in _text_tests(e.expression))
     for variable, text in tests:
-        found = _binding_pattern(elements, variable)
+        found = binding_pattern(elements, variable)
         if found is None:
             continue
         index, predicate = found
         candidates = literals.candidates(predicate, text)
         if candidates is not None and (variable not in chosen or len(candidates) < len(chosen[variable][1])):
-            chosen[variable] = (_end_of_run(elements, index), candidates)
+            chosen[variable] = (end_of_run(elements, index), candidates)
     if not chosen:
         return group
     result = list(elements)
@@ -147,7 +147,7 @@ def _plain(pattern: str) -> str | None:
     return None if _REGEX_SYNTAX.intersection(text) else text
 
 
-def _binding_pattern(elements: Sequence[Element], variable: Var) -> tuple[int, str] | None:
+def binding_pattern(elements: Sequence[Element], variable: Var) -> tuple[int, str] | None:
     """Where a triple pattern of the group has ``variable`` as object, a variable subject and an
     IRI predicate: the element's index and the predicate."""
     for index, element in enumerate(elements):
@@ -159,7 +159,7 @@ def _binding_pattern(elements: Sequence[Element], variable: Var) -> tuple[int, s
     return None
 
 
-def _end_of_run(elements: Sequence[Element], index: int) -> int:
+def end_of_run(elements: Sequence[Element], index: int) -> int:
     """The index after the run of triple patterns and FILTERs that holds element ``index`` (a
     VALUES there splits no basic graph pattern, whose blank nodes it would separate)."""
     end = index + 1

@@ -8,8 +8,9 @@ is refused unless federation is on, and then allowed only to listed endpoints, e
 gateway of the query process (:mod:`lod.query.gateway`); FROM and FROM NAMED where the endpoint
 says so (a remote store, whose dataset the server chooses). The tree decided on is then planned
 for the engine (:mod:`lod.query.planner`), its text FILTERs narrowed with the release's literals
-(:mod:`lod.query.narrowing`): what runs is the planned text, which gives the same answer; the
-client's own canonical text is kept beside it, to show what the planner changed.
+(:mod:`lod.query.narrowing`), and narrower texts for its ORDER BY … LIMIT prepared beside it, to be
+run where their probes pass (:mod:`lod.query.top`): what runs gives the same answer; the client's
+own canonical text is kept beside it, to show what the planner changed.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from lod.query.joins import Order
 from lod.query.literals import LiteralIndex
 from lod.query.narrowing import may_narrow, narrow_text_filters
 from lod.query.planner import Engine, plan_with_orders
+from lod.query.ranks import ObjectRanks
 from lod.query.recent import Outlines, Recent
+from lod.query.top import Attempt, attempts, may_have_top, top_sites
 from lod.rdf.statistics import Statistics
 from lod.sparql import (
     IRI,
@@ -88,8 +91,11 @@ class PreparedQuery:
     """The orders of joins the planner chose (:mod:`lod.query.joins`): a query shape learnt from
     this query keeps them."""
     narrowable: bool = field(default=False, kw_only=True, compare=False)
-    """Whether its text FILTERs were looked at for narrowing (:mod:`lod.query.narrowing`), which
-    depends on the strings, not only on the shape: then no shape is learnt from it."""
+    """Whether its text FILTERs or its ORDER BY … LIMIT were looked at for narrowing
+    (:mod:`lod.query.narrowing`, :mod:`lod.query.top`), which depends on the constants, not only
+    on the shape: then no shape is learnt from it."""
+    attempts: tuple[Attempt, ...] = field(default=(), kw_only=True, compare=False)
+    """Narrower texts to run instead of ``text`` where their probes pass (:func:`lod.query.top.choose`)."""
 
     def __post_init__(self) -> None:
         if not self.original:
@@ -158,16 +164,21 @@ class QueryPreparer:
         """Of the data the queries run on, for the order of joins; see :meth:`use_release`."""
         self.literals: LiteralIndex | None = None
         """Of the store the queries run on, to narrow text FILTERs; see :meth:`use_release`."""
+        self.ranks: ObjectRanks | None = None
+        """Of the store the queries run on, to narrow ORDER BY … LIMIT; see :meth:`use_release`."""
         self._cache_size = cache_size
         self._marker = Marker()
         self._forget()
 
-    def use_release(self, statistics: Statistics | None, literals: LiteralIndex | None = None) -> None:
-        """Plan for data with these statistics and literals from now on (a new release): what
-        was prepared before is forgotten, as its plans were made for other data."""
-        if statistics != self.statistics or literals is not self.literals:
+    def use_release(self, statistics: Statistics | None, literals: LiteralIndex | None = None,
+                    ranks: ObjectRanks | None = None) -> None:
+        """Plan for data with these statistics, literals and ranks from now on (a new release):
+        what was prepared before is forgotten, as its plans were made for other data."""
+        if statistics != self.statistics or literals is not self.literals or ranks is not self.ranks:
             self.statistics = statistics
-            self.literals = literals if self.engine is Engine.OXIGRAPH else None
+            oxigraph = self.engine is Engine.OXIGRAPH
+            self.literals = literals if oxigraph else None
+            self.ranks = ranks if oxigraph else None
             self._forget()
 
     def _forget(self) -> None:
@@ -283,11 +294,23 @@ class QueryPreparer:
                  services: tuple[str, ...], dataset: bool, orders: tuple[Order, ...] | None) -> PreparedQuery:
         """The query decided on, planned for the engine; ``query`` is the client's, as parsed, and
         ``original`` its canonical text."""
-        planned, orders = plan_with_orders(decided, engine=self.engine, statistics=self.statistics,
-                                           orders=orders)
-        narrowable = False
-        if self.literals is not None and may_narrow(original):
-            planned, narrowable = narrow_text_filters(planned, self.literals), True
+        texts = self.literals is not None and may_narrow(original)
+        planned, orders = self._plan(decided, texts, orders)
         text = original if planned is query else serialize(planned)
+        tops = top_sites(decided, self.ranks, self._marker) if self.ranks and may_have_top(original) else None
+        narrower: tuple[Attempt, ...] = ()
+        if tops is not None:
+            template, sites = tops
+            narrower = attempts(serialize(self._plan(template, texts)[0]),
+                                [serialize(site.probe) for site in sites], sites)
         return PreparedQuery(text, form, services, dataset, original=original, join_orders=orders,
-                             narrowable=narrowable)
+                             narrowable=texts or tops is not None, attempts=narrower)
+
+    def _plan(self, query: Query, narrow: bool, orders: tuple[Order, ...] | None = None,
+              ) -> tuple[Query, tuple[Order, ...]]:
+        """``query`` planned for the engine, and its text FILTERs narrowed if ``narrow``."""
+        planned, orders = plan_with_orders(query, engine=self.engine, statistics=self.statistics,
+                                           orders=orders)
+        if narrow and self.literals is not None:
+            planned = narrow_text_filters(planned, self.literals)
+        return planned, orders

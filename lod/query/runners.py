@@ -87,8 +87,8 @@ class InProcessQueries:
             path = str(release.store_path)
             if self._store is None or self._store[0] != path:
                 self._store = (path, open_store(release.store_path))
-                # No text index (lod.query.literals): reading it would cost a command that asks one
-                # question more than it saves.
+                # No text index or ranks (lod.query.literals, .ranks): reading them would cost a
+                # command that asks one question more than it saves.
                 self.preparer.use_release(plan_statistics.read(release.path))
             return prepare_and_evaluate(self._store[1], request, self.preparer, limits=self.limits,
                                         spool_dir=tempfile.gettempdir())

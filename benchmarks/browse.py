@@ -27,25 +27,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
+from generate import store_of
 
 from lod.browse.index import INDEX_FILE, build_index
 from lod.browse.lists import BrowseIndex, ListRequest
 from lod.browse.search import search
-from lod.rdf.inputs import load_rdf_files
-from lod.rdf.mapping import triples
-from lod.rdf.store import to_oxigraph
-from lod.records.sources import read_records
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUESTS = 300
-
-
-def store_of(data: Path) -> ox.Store:
-    store = ox.Store()
-    store.bulk_extend(ox.Quad(*(to_oxigraph(term) for term in triple), ox.DefaultGraph())
-                      for triple in triples(read_records(data)))
-    load_rdf_files(store, sorted((ROOT / "ontology").glob("*.ttl")))
-    return store
 
 
 def timed(make: Callable[[int], Callable[[], object]], count: int = REQUESTS) -> list[float]:

@@ -21,7 +21,13 @@ import random
 from collections.abc import Iterable
 from pathlib import Path
 
+import pyoxigraph as ox
+
+from lod.rdf.inputs import load_rdf_files
+from lod.rdf.mapping import triples
+from lod.rdf.store import to_oxigraph
 from lod.records.model import RECORD_TYPES, columns
+from lod.records.sources import read_records
 
 # Share of Germany's ~10,800 municipalities per Land (01 Schleswig-Holstein … 16 Thüringen).
 LAND_MUNICIPALITIES = {1: 1106, 2: 1, 3: 941, 4: 2, 5: 396, 6: 421, 7: 2301, 8: 1101, 9: 2056,
@@ -247,6 +253,16 @@ def records_at(scale: float, seed: int = 1) -> int:
 def scale_for(records: int, seed: int = 1) -> float:
     """The scale whose output has about ``records`` records (the count grows linearly)."""
     return records / records_at(1.0, seed)
+
+
+def store_of(data: Path) -> ox.Store:
+    """The records in ``data`` mapped into a store in memory as a build maps them, then the
+    vocabulary (for what measures or tests the queries without a release)."""
+    store = ox.Store()
+    store.bulk_extend(ox.Quad(*(to_oxigraph(term) for term in triple), ox.DefaultGraph())
+                      for triple in triples(read_records(data)))
+    load_rdf_files(store, sorted((Path(__file__).resolve().parent.parent / "ontology").glob("*.ttl")))
+    return store
 
 
 def main(argv: Iterable[str] | None = None) -> None:

@@ -7,12 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pyoxigraph as ox
+from benchmarks.generate import store_of
 
-from lod.rdf.inputs import load_rdf_files
-from lod.rdf.mapping import triples
-from lod.rdf.store import to_oxigraph
-from lod.records.sources import read_records
+__all__ = ["generated_data", "store_of"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,9 +21,3 @@ def generated_data(folder: Path, *, scale: float) -> Path:
     return folder
 
 
-def store_of(data: Path) -> ox.Store:
-    store = ox.Store()
-    store.bulk_extend(ox.Quad(*(to_oxigraph(term) for term in triple), ox.DefaultGraph())
-                      for triple in triples(read_records(data)))
-    load_rdf_files(store, sorted((ROOT / "ontology").glob("*.ttl")))
-    return store

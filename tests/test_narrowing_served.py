@@ -1,6 +1,6 @@
-"""Text FILTERs narrowed on a real `lod serve` (its query processes read the text index from their
-store): searches by name in any case answer as the store answers them unnarrowed, and the log of
-plans shows that the engine ran them narrowed."""
+"""Narrowing on a real `lod serve` (its query processes read the text index and the ranks from
+their store): searches by name in any case, and the newest of a window (ORDER BY … LIMIT), answer
+as the store answers them unnarrowed, and the log of plans shows that the engine ran them narrowed."""
 
 from __future__ import annotations
 
@@ -54,3 +54,24 @@ def test_a_served_search_by_name_is_narrowed_and_answers_the_same(release: Path,
             assert expected, f"{test} finds nothing: the test would prove little"
     runs = [line for line in log.read_text().splitlines() if "the engine runs:" in line]
     assert len([line for line in runs if "VALUES" in line]) == len(tests), log.read_text()[-2000:]
+
+
+NEWEST = """PREFIX schema: <https://schema.org/>
+SELECT ?c ?founded WHERE {{ ?c schema:foundingDate ?date . BIND(STR(?date) AS ?founded)
+  FILTER(?founded >= "{first}" && ?founded < "{end}") }} ORDER BY DESC(?founded) ?c LIMIT 10"""
+
+
+def test_a_served_top_k_runs_narrowed_and_answers_the_same(release: Path, tmp_path: Path) -> None:
+    store = ox.Store.read_only(str(release / "current" / "store"))
+    windows = [("2000", "2005"), ("2010-03", "2012"), ("1900", "2100")]
+    log = tmp_path / "serve.log"
+    with serving_with_plans_logged(release, log) as url:
+        endpoint = Endpoint(f"{url}sparql", timeout=60)
+        for first, end in windows:
+            query = NEWEST.format(first=first, end=end)
+            served = [(str(row["c"]), str(row["founded"])) for row in endpoint.select(query)]
+            expected = [(row["c"].value, row["founded"].value)  # type: ignore[union-attr]
+                        for row in store.query(query)]
+            assert served == expected and len(expected) == 10, (first, end)
+    runs = [line for line in log.read_text().splitlines() if "the engine runs:" in line]
+    assert len([line for line in runs if "VALUES" in line]) == len(windows), log.read_text()[-2000:]

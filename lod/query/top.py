@@ -1,4 +1,4 @@
-"""``ORDER BY … LIMIT k`` evaluated from the first objects in the sort order: :func:`top_attempts`.
+"""``ORDER BY … LIMIT k`` evaluated from the first objects in the sort order (:func:`top_sites`).
 
 Oxigraph sorts every solution before it takes the first k: "the 20 newest cooperations founded
 between 2015 and 2020" evaluates, tests and sorts all 4,300 of them (55 ms at scale 1), where the
@@ -41,7 +41,6 @@ in a query that names its dataset.
 from __future__ import annotations
 
 import itertools
-import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -80,8 +79,6 @@ MAX_TERMS = 256
 than the sort it spares."""
 MAX_ROWS = 1000
 """Nor a site whose o + l is larger."""
-
-log = logging.getLogger(__name__)
 
 _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}
 
@@ -154,7 +151,7 @@ def attempts(text: str, probes: Sequence[str], sites: Sequence[Site]) -> tuple[A
     """The attempts for a query planned and written as ``text`` from :func:`top_sites`, each
     site's probe planned and written in ``probes``: the first narrows each site to the fewest
     objects, each next one to more, the last to all in the range where that is few enough (then
-    without probes). None where the planner moved a placeholder out of its place."""
+    without probes); none where the planner moved a placeholder out of its place."""
     if any(text.count(site.mark) != 1 or probe.count(site.mark) != 1
            for site, probe in zip(sites, probes, strict=True)):
         return ()

@@ -161,6 +161,9 @@ def test_a_range_of_few_objects_needs_no_probe(dates: ox.Store) -> None:
             f"?v < \"2001-03-05\"^^<{XSD}date>) }} ORDER BY ?v ?s LIMIT 3")
     prepared = _preparer(dates).prepare(text)
     assert len(prepared.attempts) == 1 and not prepared.attempts[0].probes
+    empty = _preparer(dates).prepare(text.replace("2001-03-05", "2001-02-05"))  # an empty range
+    assert len(empty.attempts) == 1 and not empty.attempts[0].probes
+    assert not _rows(dates, empty.attempts[0].text)
 
 
 # --- the same answer, on random graphs and queries ------------------------------------------------

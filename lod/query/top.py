@@ -72,7 +72,7 @@ from lod.sparql import (
 from lod.sparql.shapes import Marker
 from lod.sparql.syntax import XSD_STRING
 
-ROW_FACTORS = (4, 64)
+ROW_FACTORS = (4, 16, 64)
 """The attempts: the first objects whose triples number this many times n (each key whole)."""
 MAX_TERMS = 256
 """An attempt narrows a site to at most this many objects: a longer VALUES is joined slower

@@ -149,7 +149,7 @@ def test_the_probe_decides(dates: ox.Store) -> None:
     rare = (f"SELECT ?s ?v WHERE {{ ?s <{P}> ?v ; <{Q}> <{EX}x> FILTER(STRENDS(STR(?s), \"7\")) }} "
             "ORDER BY DESC(?v) ?s LIMIT 20")
     prepared = _preparer(dates).prepare(rare)
-    assert len(prepared.attempts) == 2 and all(attempt.probes for attempt in prepared.attempts)
+    assert len(prepared.attempts) >= 2 and all(attempt.probes for attempt in prepared.attempts)
     assert choose(dates, prepared.attempts, prepared.text) == prepared.text
     common = _preparer(dates).prepare(f"SELECT ?s ?v WHERE {{ ?s <{P}> ?v }} ORDER BY DESC(?v) ?s LIMIT 20")
     assert common.attempts[0].probes

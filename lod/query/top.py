@@ -137,7 +137,7 @@ def top_sites(query: Query, ranks: ObjectRanks, marker: Marker) -> tuple[Query, 
     narrowed: dict[int, SelectQuery] = {}
     sites: list[Site] = []
     for number, site in enumerate(found):
-        mark = marker.mark(number)
+        mark = f"{marker.nonce}top{number}z"  # the nonce: no client's text has it; "top": no shape's slot
         select = narrowed[id(site.select)] = _narrowed(site, Literal(mark))
         chunks = tuple(site.ranking.first(descending=site.descending, low=site.low, high=site.high,
                                           rows=factor * site.rows, max_terms=MAX_TERMS)

@@ -53,29 +53,26 @@ Key = str | int
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
-def _valid_date(text: str) -> bool:
-    try:
-        datetime.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
+def _parses(parse: Callable[[str], object]) -> Callable[[str], bool]:
+    """Whether ``parse`` takes a text (the date or time it stands for exists: not 2020-02-30)."""
 
+    def valid(text: str) -> bool:
+        try:
+            parse(text)
+        except ValueError:
+            return False
+        return True
 
-def _valid_date_time(text: str) -> bool:
-    try:
-        datetime.datetime.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
+    return valid
 
 
 # For each datatype with a VALUE ranking: the lexical forms it ranks, and their key.
 _FORMS: dict[str, tuple[re.Pattern[str], Callable[[str], bool], Callable[[str], Key]]] = {
     XSD + "string": (re.compile(r"(?s:.*)\Z"), lambda text: True, str),
     XSD + "integer": (re.compile(r"(?:0|-?[1-9][0-9]*)\Z"), lambda text: True, int),
-    XSD + "date": (re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"), _valid_date, str),
+    XSD + "date": (re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"), _parses(datetime.date.fromisoformat), str),
     XSD + "dateTime": (re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\Z"),
-                       _valid_date_time, str),
+                       _parses(datetime.datetime.fromisoformat), str),
     XSD + "gYear": (re.compile(r"[0-9]{4}\Z"), lambda text: text != "0000", str),
     XSD + "gYearMonth": (re.compile(r"[0-9]{4}-(?:0[1-9]|1[0-2])\Z"), lambda text: text[:4] != "0000", str),
 }
@@ -161,7 +158,8 @@ class ObjectRanks:
         objects: Counter[ox.NamedNode | ox.BlankNode | ox.Literal] = Counter()
         deadline = time.monotonic() + READ_SECONDS
         read = 0
-        quads = self._store.quads_for_pattern(None, ox.NamedNode(predicate), None, None)
+        # The default graph: what a query sees (it holds every graph's triples in a release).
+        quads = self._store.quads_for_pattern(None, ox.NamedNode(predicate), None, ox.DefaultGraph())
         for read, quad in enumerate(quads, 1):
             objects[quad.object] += 1  # type: ignore[index]  # no triple terms in a release
             if len(objects) > MAX_OBJECTS:

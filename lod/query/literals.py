@@ -166,9 +166,12 @@ class LiteralIndex:
 
     def _column(self, predicate: str) -> _Column | None:
         with self._lock:
-            if predicate not in self._columns:
-                self._columns[predicate] = self._read(predicate)
-            return self._columns[predicate]
+            if predicate in self._columns:
+                return self._columns[predicate]
+            if next(self._store.quads_for_pattern(None, ox.NamedNode(predicate), None, None), None) is None:
+                return _Column("", [0], [])  # not kept: the predicates a client makes up would pile up
+            column = self._columns[predicate] = self._read(predicate)
+            return column
 
     def _read(self, predicate: str) -> _Column | None:
         literals: dict[ox.Literal, None] = {}

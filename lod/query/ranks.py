@@ -144,17 +144,24 @@ class ObjectRanks:
         """The objects of ``predicate`` ranked by ``key`` (:data:`LEXICAL` or :data:`VALUE`), None
         where that key does not order them all, or there are too few or too many."""
         with self._lock:
-            if (predicate, key) not in self._rankings:
-                objects = self._objects(predicate)
-                self._rankings[predicate, key] = None if objects is None else _rank(objects, key)
-            return self._rankings[predicate, key]
+            if (predicate, key) in self._rankings:
+                return self._rankings[predicate, key]
+            objects = self._objects(predicate)
+            ranking = None if objects is None else _rank(objects, key)
+            if predicate in self._read:
+                self._rankings[predicate, key] = ranking
+            return ranking
 
     def _objects(self, predicate: str) -> Counter[ox.NamedNode | ox.BlankNode | ox.Literal] | None:
-        if predicate not in self._read:
-            self._read[predicate] = self._count(predicate)
-        return self._read[predicate]
+        if predicate in self._read:
+            return self._read[predicate]
+        objects, read = self._count(predicate)
+        if read:  # only the store's own predicates are kept: those a client makes up would pile up
+            self._read[predicate] = objects
+        return objects
 
-    def _count(self, predicate: str) -> Counter[ox.NamedNode | ox.BlankNode | ox.Literal] | None:
+    def _count(self, predicate: str) -> tuple[Counter[ox.NamedNode | ox.BlankNode | ox.Literal] | None, int]:
+        """The objects of ``predicate`` (None: too few, too many, too slow) and the triples read."""
         objects: Counter[ox.NamedNode | ox.BlankNode | ox.Literal] = Counter()
         deadline = time.monotonic() + READ_SECONDS
         read = 0
@@ -163,11 +170,11 @@ class ObjectRanks:
         for read, quad in enumerate(quads, 1):
             objects[quad.object] += 1  # type: ignore[index]  # no triple terms in a release
             if len(objects) > MAX_OBJECTS:
-                return None
+                return None, read
             if read % 4096 == 0 and time.monotonic() > deadline:
                 log.info("the objects of %s are not ranked: more than %g s to read", predicate, READ_SECONDS)
-                return None
-        return objects if read >= self.min_objects else None
+                return None, read
+        return (objects if read >= self.min_objects else None), read
 
 
 def _rank(objects: Counter[ox.NamedNode | ox.BlankNode | ox.Literal], key: str) -> Ranking | None:

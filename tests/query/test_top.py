@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
+from lod.query.literals import LiteralIndex
 from lod.query.planner import Engine
 from lod.query.prepare import QueryPreparer
 from lod.query.ranks import LEXICAL, VALUE, ObjectRanks, value_key
@@ -241,3 +242,17 @@ def _example(number: int) -> tuple[str, int, str]:
     limit = rng.randint(1, 6)
     direction = rng.choice(["ASC", "DESC"])
     return kind, number, f"SELECT ?s ?v WHERE {{ ?s <{P}> ?v }} ORDER BY {direction}(?v) ?s LIMIT {limit}"
+
+
+def test_made_up_predicates_are_not_kept(dates: ox.Store) -> None:
+    """What a query process keeps of the release is bounded by the release: a client sending
+    ORDER BY … LIMIT or text searches on predicates that do not exist leaves nothing behind."""
+    ranks = ObjectRanks(dates, min_objects=0)
+    texts = LiteralIndex(dates, min_literals=0)
+    preparer = QueryPreparer(base_iri=EX)
+    preparer.use_release(None, texts, ranks)
+    for number in range(50):
+        preparer.prepare(f"SELECT ?s WHERE {{ ?s <{EX}made-up-{number}> ?v FILTER(CONTAINS(?v, \"a\")) }} "
+                         "ORDER BY ?v LIMIT 3")
+    assert ranks.ranking(P, VALUE) is not None
+    assert len(ranks._read) == 1 and len(texts._columns) == 0  # only <p>, which exists

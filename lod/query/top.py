@@ -43,7 +43,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+
+import pyoxigraph as ox
 
 from lod.query.narrowing import binding_pattern, end_of_run
 from lod.query.ranks import LEXICAL, VALUE, Key, ObjectRanks, Ranking, value_key
@@ -175,7 +176,7 @@ def attempts(text: str, probes: Sequence[str], sites: Sequence[Site]) -> tuple[A
     return tuple(found)
 
 
-def choose(store: Any, attempts: Sequence[Attempt], fallback: str) -> str:
+def choose(store: ox.Store, attempts: Sequence[Attempt], fallback: str) -> str:
     """The text of the first attempt whose probes all give their rows on ``store``; ``fallback``
     where none does."""
     for attempt in attempts:
@@ -184,8 +185,10 @@ def choose(store: Any, attempts: Sequence[Attempt], fallback: str) -> str:
     return fallback
 
 
-def _enough(store: Any, probe: str, rows: int) -> bool:
-    return sum(1 for _ in itertools.islice(store.query(probe), rows)) == rows
+def _enough(store: ox.Store, probe: str, rows: int) -> bool:
+    solutions = store.query(probe)
+    assert isinstance(solutions, ox.QuerySolutions)  # a probe is a SELECT
+    return sum(1 for _ in itertools.islice(solutions, rows)) == rows
 
 
 def _selects(query: Query) -> Iterator[SelectQuery]:
